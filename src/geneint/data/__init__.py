@@ -1,0 +1,1 @@
+"""Stage 1: raw downloads and readers for the published formats, synthetic demo data, splits."""

@@ -1,0 +1,84 @@
+"""Metrics over a whole evaluation set (never an average of per-batch or per-rank values).
+
+DANGO reports six numbers per split: Pearson and Spearman over all test sets, the same two over
+the strong interactions only (|τ| > threshold; DANGO: −τ ≥ 0.05 on data whose τ ≤ 0), and
+AUROC/AUPRC of strong vs the rest. The original draws a class-balanced, unseeded subsample for
+the AUCs; we use every set (so AUPRC's chance level is the prevalence, reported as
+``strong_fraction``). The classifier score is the predicted magnitude |τ̂|.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor
+from torchmetrics.functional import (
+    mean_squared_error,
+    pearson_corrcoef,
+    spearman_corrcoef,
+)
+from torchmetrics.functional.classification import binary_auroc, binary_average_precision
+
+DEFAULT_STRONG_THRESHOLD = 0.05
+
+
+def _corr(fn, pred: Tensor, target: Tensor) -> float:
+    if pred.numel() < 3 or float(pred.std()) == 0 or float(target.std()) == 0:
+        return math.nan
+    return float(fn(pred, target))
+
+
+def regression_metrics(pred: Tensor, target: Tensor, strong_threshold: float =
+                       DEFAULT_STRONG_THRESHOLD, noise_free: Tensor | None = None,
+                       ) -> dict[str, float]:
+    """All metrics for one evaluation set.
+
+    Args:
+        pred, target: (n,) predicted and measured τ, on the published scale.
+        strong_threshold: |τ| above which an interaction counts as strong.
+        noise_free: (n,) noise-free τ when known (synthetic data): adds ``oracle_pearson``, the
+            Pearson of measured vs noise-free τ — the best any model can expect.
+    """
+    pred = pred.detach().double().flatten()
+    target = target.detach().double().flatten()
+    if pred.shape != target.shape:
+        raise ValueError(f"pred {tuple(pred.shape)} and target {tuple(target.shape)} differ")
+    strong = target.abs() > strong_threshold
+    out = {
+        "n": int(target.numel()),
+        "pearson": _corr(pearson_corrcoef, pred, target),
+        "spearman": _corr(spearman_corrcoef, pred, target),
+        "mse": float(mean_squared_error(pred, target)) if target.numel() else math.nan,
+        "n_strong": int(strong.sum()),
+        "strong_fraction": float(strong.double().mean()) if target.numel() else math.nan,
+        "strong_threshold": strong_threshold,
+    }
+    if strong.sum() >= 3:
+        out.update(pearson_strong=_corr(pearson_corrcoef, pred[strong], target[strong]),
+                   spearman_strong=_corr(spearman_corrcoef, pred[strong], target[strong]),
+                   mse_strong=float(mean_squared_error(pred[strong], target[strong])))
+    else:
+        out.update(pearson_strong=math.nan, spearman_strong=math.nan, mse_strong=math.nan)
+    if 0 < int(strong.sum()) < target.numel():
+        labels = strong.long()
+        out["auroc"] = float(binary_auroc(pred.abs(), labels))
+        out["auprc"] = float(binary_average_precision(pred.abs(), labels))
+    else:
+        out["auroc"] = out["auprc"] = math.nan
+    if noise_free is not None:
+        noise_free = noise_free.detach().double().flatten()
+        out["oracle_pearson"] = _corr(pearson_corrcoef, target, noise_free)
+        out["oracle_spearman"] = _corr(spearman_corrcoef, target, noise_free)
+        out["pearson_vs_noise_free"] = _corr(pearson_corrcoef, pred, noise_free)
+    return out
+
+
+def pearson(pred: Tensor, target: Tensor) -> float:
+    """Pearson over a whole set (NaN when undefined), for model selection."""
+    return _corr(pearson_corrcoef, pred.detach().double().flatten(),
+                 target.detach().double().flatten())
+
+
+def to_tensor(values) -> Tensor:
+    return torch.as_tensor(values, dtype=torch.float64)

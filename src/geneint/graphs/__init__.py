@@ -1,0 +1,1 @@
+"""Stage 2: per-network edge tensors over one gene index, and the λ rule."""
