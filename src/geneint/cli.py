@@ -9,6 +9,11 @@ Files in and out (see ARCHITECTURE.md):
 - ``parse string``: STRING ``protein.links.detailed`` → canonical edge table (``.parquet``).
 - ``genes``: ``SGD_features.tab`` and/or STRING edge tables → ``genes.tsv``.
 - ``parse interactions``: Kuzmin/Costanzo raw tables → ``interactions.parquet``.
+- ``graphs build``: STRING edge tables + ``genes.tsv`` → one network's ``.npz`` (with its λ).
+- ``split``: ``interactions.parquet`` → ``splits/<name>.parquet`` (set → fold, role).
+- ``pretrain``: one network's ``.npz`` → ``pretrained.pt``, ``embeddings.pt``, ``metrics.csv``.
+- ``train``: sets, split, graphs, pretrained networks → ``best.ckpt``, ``metrics.csv``.
+- ``evaluate``: ``best.ckpt`` → ``predictions.parquet``, ``metrics.json``.
 
 Every output that filters rows gets a QC report beside it (``<output>.qc.json``).
 """
@@ -107,6 +112,105 @@ def cmd_parse_interactions(args: argparse.Namespace) -> None:
     qc.write(qc_path_for(args.out))
 
 
+def cmd_graphs_build(args: argparse.Namespace) -> None:
+    from geneint.data.io import QCReport, qc_path_for
+    from geneint.data.tables import read_edges, read_gene_index
+    from geneint.graphs.network import build_network_graph, write_graph
+
+    genes = read_gene_index(args.genes)
+    if len(args.releases) != len(args.edges):
+        raise SystemExit("graphs build: give one --releases value per --edges file")
+    edges = {release: read_edges(path) for release, path in zip(args.releases, args.edges)}
+    configured = dict(pair.split("=") for pair in args.lambda_config or [])
+    qc = QCReport(list(args.edges))
+    graph = build_network_graph(
+        args.network, args.releases, edges, genes,
+        configured_lambda={k: float(v) for k, v in configured.items()},
+        lambda_mode=args.lambda_mode, qc=qc,
+    )
+    write_graph(graph, args.out)
+    qc.write(qc_path_for(args.out))
+    log.info("%s: %d edges over %d genes, λ = %s (%s)", graph.name, graph.num_edges,
+             graph.num_nodes, graph.lam, graph.meta["lambda_source"])
+
+
+def cmd_split(args: argparse.Namespace) -> None:
+    from geneint.data.splits import make_split, write_split
+    from geneint.data.tables import read_interactions
+
+    table, summary = make_split(read_interactions(args.interactions), args.kind, seed=args.seed,
+                                folds=args.folds, val_fraction=args.val_fraction,
+                                heldout_genes=args.heldout_genes, arities=tuple(args.arity))
+    write_split(table, summary, args.out)
+    log.info("%s split: %s", args.kind, summary["roles"])
+
+
+def _model_options(args: argparse.Namespace):
+    from geneint.train.run import ModelOptions
+
+    return ModelOptions(variant=args.variant, dim=args.dim, num_heads=args.heads,
+                        num_attention_layers=args.attention_layers, activation=args.activation,
+                        recon_hidden=args.recon_hidden, dropout=args.dropout,
+                        embedding_seed=args.embedding_seed)
+
+
+def cmd_pretrain(args: argparse.Namespace) -> None:
+    import torch
+
+    from geneint.train.run import pretrain_network
+
+    torch.set_num_threads(args.threads)
+    pretrain_network(args.graph, args.genes, args.out, _model_options(args), epochs=args.epochs,
+                     batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay,
+                     recon_loss=args.recon_loss, seed=args.seed,
+                     progress_bar=not args.no_progress_bar)
+
+
+def cmd_train(args: argparse.Namespace) -> None:
+    import torch
+
+    from geneint.train.run import JointOptions, train_joint
+
+    torch.set_num_threads(args.threads)
+    options = JointOptions(
+        epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+        weight_decay=args.weight_decay, gradient_clip=args.gradient_clip or None,
+        alpha_schedule=args.alpha_schedule, alpha=args.alpha, alpha_epochs=args.alpha_epochs,
+        recon_genes_per_step=args.recon_genes_per_step, recon_loss=args.recon_loss,
+        scheduler=args.lr_scheduler, early_stopping_patience=args.patience,
+        shuffle_labels=args.shuffle_labels, freeze_embedding=args.freeze_embedding,
+        tensorboard=args.tensorboard,
+    )
+    train_joint(args.interactions, args.genes, args.split, args.fold, args.graphs,
+                args.pretrained, args.out, args.work_dir or f"{args.out}.work",
+                _model_options(args), options, seed=args.seed,
+                devices=args.devices if args.devices == "auto" else int(args.devices),
+                num_nodes=args.num_nodes, progress_bar=not args.no_progress_bar)
+
+
+def cmd_evaluate(args: argparse.Namespace) -> None:
+    from geneint.evaluate.predict import evaluate_checkpoint
+
+    evaluate_checkpoint(args.checkpoint, args.interactions, args.genes, args.split, args.fold,
+                        args.graphs, args.out, strong_threshold=args.strong_threshold)
+
+
+def _add_model_flags(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("model (must match between pretrain and train)")
+    g.add_argument("--variant", choices=("spec", "original"), default="spec",
+                   help="spec: the DANGO paper; original: the original code's quirks")
+    g.add_argument("--dim", type=int, default=64, help="embedding size D everywhere")
+    g.add_argument("--heads", type=int, default=None, help="attention heads (spec 4, orig. 8)")
+    g.add_argument("--attention-layers", type=int, default=None, help="spec 2, original 1")
+    g.add_argument("--activation", default=None, help="relu (spec) | swish (original) | gelu")
+    g.add_argument("--recon-hidden", type=int, default=None, help="hidden width of recon heads")
+    g.add_argument("--dropout", type=float, default=None, help="attention dropout")
+    g.add_argument("--embedding-seed", type=int, default=0,
+                   help="seed of the shared embedding table (same for every network)")
+    g.add_argument("--recon-loss", choices=("spec", "original"), default="spec",
+                   help="weighted MSE over all G entries (spec) or the original's per-row means")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from geneint.data.genes import UNIVERSE_MODES
     from geneint.data.tables import DUPLICATE_RULES, STRING_CHANNELS
@@ -167,6 +271,94 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--truth", default=None, help="noise-free τ TSV (synthetic data)")
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_parse_interactions)
+
+    p = sub.add_parser("graphs", help="network graphs over the gene index")
+    graphs_sub = p.add_subparsers(dest="what", required=True)
+    p = graphs_sub.add_parser("build", help="one network -> .npz (edge_index, weight, λ)")
+    p.add_argument("--network", required=True, help="string_v<release>_<channel>")
+    p.add_argument("--edges", nargs="+", required=True, help="STRING edge tables, oldest first")
+    p.add_argument("--releases", nargs="+", required=True, help="their releases, same order")
+    p.add_argument("--genes", required=True)
+    p.add_argument("--lambda-mode", choices=("rule", "config", "one"), default="rule",
+                   help="rule: from two releases (else config); config; one: λ=1 (ablation)")
+    p.add_argument("--lambda-config", nargs="*", metavar="CHANNEL=λ",
+                   help="configured λ per channel, e.g. coexpression=0.1")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_graphs_build)
+
+    p = sub.add_parser("split", help="seeded train/val/test split of the interaction sets")
+    p.add_argument("--interactions", required=True)
+    p.add_argument("--kind", choices=("random", "gene1", "gene2"), required=True)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--folds", type=int, default=5, help="folds of the random split")
+    p.add_argument("--val-fraction", type=float, default=0.1)
+    p.add_argument("--heldout-genes", type=float, default=40,
+                   help="gene splits: genes held out (count >= 1, or fraction < 1)")
+    p.add_argument("--arity", type=int, nargs="+", default=[3], choices=(2, 3))
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_split)
+
+    p = sub.add_parser("pretrain", help="pretrain one network's GNN + reconstruction head")
+    p.add_argument("--graph", required=True, help="the network's .npz")
+    p.add_argument("--genes", required=True)
+    p.add_argument("--epochs", type=int, default=20)
+    p.add_argument("--batch-size", type=int, default=96, help="genes per step")
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--weight-decay", type=float, default=0.0)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--no-progress-bar", action="store_true")
+    p.add_argument("--out", required=True, help="folder for pretrained.pt, embeddings.pt")
+    _add_model_flags(p)
+    p.set_defaults(func=cmd_pretrain)
+
+    p = sub.add_parser("train", help="joint DANGO training (Lightning; DDP-capable)")
+    p.add_argument("--interactions", required=True)
+    p.add_argument("--genes", required=True)
+    p.add_argument("--split", required=True)
+    p.add_argument("--fold", type=int, default=0)
+    p.add_argument("--graphs", nargs="+", required=True)
+    p.add_argument("--pretrained", nargs="*", default=None,
+                   help="pretrained.pt per network (omit to train from scratch)")
+    p.add_argument("--epochs", type=int, default=50)
+    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--weight-decay", type=float, default=1e-4)
+    p.add_argument("--gradient-clip", type=float, default=1.0, help="max grad norm; 0 = off")
+    p.add_argument("--alpha-schedule", default="constant",
+                   choices=("constant", "linear_until_uniform", "pre_then_post"))
+    p.add_argument("--alpha", type=float, default=0.001, help="α of the constant schedule")
+    p.add_argument("--alpha-epochs", type=int, default=10, help="N of the other schedules")
+    p.add_argument("--recon-genes-per-step", type=int, default=960)
+    p.add_argument("--lr-scheduler", choices=("cosine", "plateau", "none"), default="cosine")
+    p.add_argument("--patience", type=int, default=10, help="early stopping on val Pearson")
+    p.add_argument("--shuffle-labels", action="store_true", help="negative control")
+    p.add_argument("--freeze-embedding", action="store_true",
+                   help="keep the shared embedding table at its pretraining values")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--devices", default="1", help="processes per node, or 'auto'")
+    p.add_argument("--num-nodes", type=int, default=1)
+    p.add_argument("--no-progress-bar", action="store_true")
+    p.add_argument("--tensorboard", action="store_true",
+                   help="also log to TensorBoard (<out>/tensorboard; needs tensorboard)")
+    p.add_argument("--work-dir", default=None,
+                   help="resumable checkpoints (default <out>.work; keep outside outputs)")
+    p.add_argument("--out", required=True, help="folder for best.ckpt, metrics.csv")
+    _add_model_flags(p)
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("evaluate", help="predictions + metrics.json from a checkpoint")
+    p.add_argument("--checkpoint", required=True)
+    p.add_argument("--interactions", required=True)
+    p.add_argument("--genes", required=True)
+    p.add_argument("--split", required=True)
+    p.add_argument("--fold", type=int, default=0)
+    p.add_argument("--graphs", nargs="+", required=True)
+    p.add_argument("--strong-threshold", type=float, default=0.05,
+                   help="|τ| above which an interaction is strong (AUROC/AUPRC)")
+    p.add_argument("--out", required=True, help="folder for predictions.parquet, metrics.json")
+    p.set_defaults(func=cmd_evaluate)
     return parser
 
 

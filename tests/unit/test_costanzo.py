@@ -95,7 +95,7 @@ def test_read_costanzo_sga_canonical_output(tmp_path):
 
 def test_read_costanzo_sga_small_blocks_same_result(tmp_path, monkeypatch):
     # Many rows across several blocks: same result as one block, line numbers still right.
-    import geneint.data.tabular as tabular
+    from geneint.data import tabular
 
     rows = ROWS * 50
     path = write_lines(tmp_path / "SGA_ExE.txt", rows)

@@ -5,7 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from geneint.data.genes import build_gene_universe, read_sgd_features, write_sgd_features
+from geneint.data.genes import (
+    build_gene_universe,
+    read_sgd_features,
+    write_sgd_features,
+)
 from geneint.data.io import InputFormatError, QCReport, is_orf
 
 ROW = ("S000002143\tORF\tDubious\tYAL069W\t\t\tchromosome 1\t\t1\t335\t649\tW\t\t1996-07-31\t"

@@ -12,8 +12,16 @@ import pytest
 from geneint.data.costanzo import COSTANZO_SGA_COLUMNS
 from geneint.data.interactions import TRUTH_COLUMNS, build_interactions, read_truth
 from geneint.data.io import InputFormatError
-from geneint.data.kuzmin import KUZMIN2018_COLUMNS, KUZMIN2020_COLUMNS, write_kuzmin2020_xlsx
-from geneint.data.tables import INTERACTION_COLUMNS, read_interactions, write_interactions
+from geneint.data.kuzmin import (
+    KUZMIN2018_COLUMNS,
+    KUZMIN2020_COLUMNS,
+    write_kuzmin2020_xlsx,
+)
+from geneint.data.tables import (
+    INTERACTION_COLUMNS,
+    read_interactions,
+    write_interactions,
+)
 
 KUZMIN_ROWS = [
     # line 2: {YAL015C, YBL007C}, tau 0.007534, p 0.45 (real Kuzmin 2020 S1 row)

@@ -416,7 +416,7 @@ def test_write_kuzmin2020_is_atomic_and_round_trips(tmp_path):
 
 
 def test_small_blocks_give_same_rows_and_line_numbers(tmp_path, monkeypatch):
-    import geneint.data.kuzmin as kuzmin
+    from geneint.data import kuzmin
 
     tsv = write_lines(tmp_path / "s1.tsv", ROWS * 4)
     xlsx = tmp_path / "s1.xlsx"

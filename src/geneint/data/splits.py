@@ -21,7 +21,12 @@ import logging
 import numpy as np
 import pandas as pd
 
-from geneint.data.io import InputFormatError, PathLike, require_columns, write_parquet_atomic
+from geneint.data.io import (
+    InputFormatError,
+    PathLike,
+    require_columns,
+    write_parquet_atomic,
+)
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +84,7 @@ def make_split(interactions: pd.DataFrame, kind: str, seed: int, folds: int = 5,
     set_ids = np.flatnonzero(interactions["arity"].isin(arities).to_numpy())
     if len(set_ids) < 10:
         raise ValueError(f"only {len(set_ids)} sets of arity {arities}: too few to split")
-    summary: dict = {"kind": kind, "seed": seed, "sets": int(len(set_ids))}
+    summary: dict = {"kind": kind, "seed": seed, "sets": len(set_ids)}
     frames = []
     if kind == "random":
         if folds < 2:

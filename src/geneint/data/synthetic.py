@@ -58,7 +58,7 @@ mildly positive.
 *Trigenic scores.* ``x_ijk = 1.2 · mean(s_ij, s_ik, s_jk) + 1.4 · min(s_ij, s_ik, s_jk) +
 0.15 · K Σ_d ẑ_id ẑ_jd ẑ_kd + b_i + b_j + b_k`` is large only when all three genes are mutually
 similar (the minimum), modulated by a trilinear term; only the biases are additive. Then
-``τ_ijk = −1.05 σ(3.5 (x − 2.7)) + 0.25 σ(4 (−x − 2.6))``, bounded below so that the triple
+``τ_ijk = −1.05 σ(2 (x − 3.1)) + 0.25 σ(4 (−x − 2.6))``, bounded below so that the triple
 mutant's noise-free fitness stays non-negative: with ``E`` the expected triple fitness from the
 digenic scores (worst of the three query/array orientations), ``τ ≥ −0.92 E`` (a lethal
 interaction leaves 8 % of ``E``), and ``τ ≥ −E > 0`` when the digenic scores alone already
@@ -155,8 +155,8 @@ CHANNELS: tuple[ChannelSpec, ...] = (
     ChannelSpec("neighborhood", 52_208, 3.0, 0.046, -0.2, 1.0, 0.8),
     ChannelSpec("fusion", 7_965, 1.0, 0.0020, 0.2, 0.5, 0.8),
     ChannelSpec("cooccurence", 9_266, 1.2, 0.0035, 0.0, 0.6, 0.8),
-    ChannelSpec("coexpression", 320_295, 5.0, 0.025, -0.6, 1.5, 0.7),
-    ChannelSpec("experimental", 226_057, 5.0, 0.016, -0.3, 2.0, 0.9),
+    ChannelSpec("coexpression", 320_295, 8.0, 0.025, -0.6, 1.5, 0.7),
+    ChannelSpec("experimental", 226_057, 8.0, 0.016, -0.3, 2.0, 0.9),
     ChannelSpec("database", 40_093, 3.0, 0.0033, 1.2, 1.0, 0.8),
 )
 CHANNEL_NAMES = tuple(c.name for c in CHANNELS)
@@ -193,8 +193,8 @@ class ScaleSpec:
 #: ``demo``: the offline demo (whole pipeline in minutes on 2 CPU cores).
 #: ``seed``: the size of the real data (6,607 genes, ~91k trigenic rows), for benchmarks.
 SCALES: dict[str, ScaleSpec] = {
-    "demo": ScaleSpec(n_genes=600, n_double_queries=60, n_single_queries=20,
-                      n_array_strains=220, arrays_per_query=170, query_genes_on_array=0.3,
+    "demo": ScaleSpec(n_genes=600, n_double_queries=100, n_single_queries=20,
+                      n_array_strains=220, arrays_per_query=200, query_genes_on_array=0.3,
                       n_modules=12),
     "seed": ScaleSpec(n_genes=6607, n_double_queries=182, n_single_queries=300,
                       n_array_strains=1400, arrays_per_query=500, query_gene_pool=1.5,
@@ -212,7 +212,7 @@ _CHROMOSOME_LETTERS = "ABCDEFGHIJKLMNOP"
 _EPS_W_PAIR, _EPS_X0, _EPS_SLOPE, _EPS_MAX = 2.0, 2.5, 4.0, 0.5
 _EPS_POS, _EPS_POS_X0 = 0.08, 1.6
 _TAU_W_MEAN, _TAU_W_MIN, _TAU_W_TRI = 1.2, 1.4, 0.15
-_TAU_X0, _TAU_SLOPE, _TAU_MAX = 2.7, 3.5, 1.05
+_TAU_X0, _TAU_SLOPE, _TAU_MAX = 3.1, 2.0, 1.05
 _TAU_POS, _TAU_POS_X0 = 0.25, 2.6
 #: Share of the expected fitness a lethal interaction removes.
 _LETHAL = 0.92
@@ -687,7 +687,7 @@ def tau_noise_free(factors: GeneFactors, triples: np.ndarray) -> np.ndarray:
     """Noise-free trigenic score τ of gene triples (an (n, 3) index array); symmetric in the
     three genes, i.e. a function of the gene set.
 
-    ``τ = −1.05 σ(3.5 (x − 2.7)) + 0.25 σ(4 (−x − 2.6))`` with ``x`` from :func:`tau_latent`,
+    ``τ = −1.05 σ(2 (x − 3.1)) + 0.25 σ(4 (−x − 2.6))`` with ``x`` from :func:`tau_latent`,
     bounded below so that the triple mutant keeps a non-negative fitness: with ``E`` from
     :func:`expected_triple_fitness`, ``τ ≥ −0.92 E`` (a lethal interaction leaves 8 % of the
     expected fitness) and, when the digenic interactions alone already predict ``E < 0``,

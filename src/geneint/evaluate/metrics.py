@@ -18,7 +18,10 @@ from torchmetrics.functional import (
     pearson_corrcoef,
     spearman_corrcoef,
 )
-from torchmetrics.functional.classification import binary_auroc, binary_average_precision
+from torchmetrics.functional.classification import (
+    binary_auroc,
+    binary_average_precision,
+)
 
 DEFAULT_STRONG_THRESHOLD = 0.05
 
@@ -62,8 +65,12 @@ def regression_metrics(pred: Tensor, target: Tensor, strong_threshold: float =
         out.update(pearson_strong=math.nan, spearman_strong=math.nan, mse_strong=math.nan)
     if 0 < int(strong.sum()) < target.numel():
         labels = strong.long()
-        out["auroc"] = float(binary_auroc(pred.abs(), labels))
-        out["auprc"] = float(binary_average_precision(pred.abs(), labels))
+        # Both AUCs depend only on the order of |τ̂|; pass its dense rank scaled into [0, 1],
+        # since torchmetrics applies a sigmoid to scores outside [0, 1], which ties large ones.
+        _, rank = torch.unique(pred.abs(), return_inverse=True)
+        score = rank.double() / max(int(rank.max()), 1)
+        out["auroc"] = float(binary_auroc(score, labels))
+        out["auprc"] = float(binary_average_precision(score, labels))
     else:
         out["auroc"] = out["auprc"] = math.nan
     if noise_free is not None:

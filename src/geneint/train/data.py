@@ -1,0 +1,160 @@
+"""DataModules: interaction sets with their split roles, and genes for pretraining.
+
+Nothing downloads here (that is a workflow stage). Files read: ``interactions.parquet``,
+``genes.tsv``, a split file, and the graph ``.npz`` files of the networks in use.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import lightning as L
+import numpy as np
+import pandas as pd
+import torch
+from torch import Tensor
+from torch.utils.data import DataLoader, TensorDataset
+
+from geneint.data.io import PathLike
+from geneint.data.splits import read_split
+from geneint.data.tables import read_gene_index, read_interactions
+from geneint.graphs.network import NetworkGraph, read_graph
+
+log = logging.getLogger(__name__)
+
+MAX_SET_SIZE = 3
+
+
+@dataclass
+class SetTensors:
+    """Interaction sets as padded index tensors.
+
+    Attributes:
+        genes: (n, 3) int64 node ids; padding positions hold 0 and are masked out.
+        mask: (n, 3) bool, True for real genes.
+        tau: (n,) float32, τ on the published scale.
+        set_id: (n,) int64 row of ``interactions.parquet``.
+        tau_noise_free: (n,) float32 or None.
+    """
+
+    genes: Tensor
+    mask: Tensor
+    tau: Tensor
+    set_id: Tensor
+    tau_noise_free: Tensor | None = None
+
+    def subset(self, rows: np.ndarray) -> SetTensors:
+        idx = torch.as_tensor(rows, dtype=torch.long)
+        return SetTensors(self.genes[idx], self.mask[idx], self.tau[idx], self.set_id[idx],
+                          None if self.tau_noise_free is None else self.tau_noise_free[idx])
+
+
+def set_tensors(interactions: pd.DataFrame, genes: list[str]) -> SetTensors:
+    """Map every set of the canonical table onto node ids (set_id = row position)."""
+    names = interactions[["gene_a", "gene_b", "gene_c"]].to_numpy(dtype=object)
+    mask = names != ""
+    codes = pd.Categorical(names.ravel(), categories=genes).codes.reshape(names.shape)
+    unknown = mask & (codes < 0)
+    if unknown.any():
+        r, c = np.argwhere(unknown)[0]
+        raise ValueError(f"interaction set {r} has gene {names[r, c]!r}, which is not in the "
+                         "gene index; rebuild interactions.parquet from this genes.tsv")
+    index = np.where(mask, codes, 0).astype(np.int64)
+    noise_free = None
+    if "tau_noise_free" in interactions:
+        noise_free = torch.as_tensor(interactions["tau_noise_free"].to_numpy(np.float32))
+    return SetTensors(
+        genes=torch.from_numpy(index), mask=torch.from_numpy(mask),
+        tau=torch.as_tensor(interactions["tau"].to_numpy(np.float32)),
+        set_id=torch.arange(len(interactions), dtype=torch.long), tau_noise_free=noise_free,
+    )
+
+
+def load_graphs(paths: list[PathLike], genes: list[str]) -> list[NetworkGraph]:
+    graphs = [read_graph(p, genes) for p in paths]
+    names = [g.name for g in graphs]
+    if len(set(names)) != len(names):
+        raise ValueError(f"the same network is given twice: {names}")
+    return graphs
+
+
+class InteractionDataModule(L.LightningDataModule):
+    """Train/val/test interaction sets of one split fold.
+
+    Targets are standardised with the training sets' mean and sd (``tau_mean``, ``tau_std``);
+    predictions are mapped back to the published scale before any metric is computed.
+
+    Args:
+        interactions: path of ``interactions.parquet``.
+        genes: path of ``genes.tsv``.
+        split: path of a split file; ``fold`` selects the fold.
+        batch_size: sets per step (per process under DDP).
+        shuffle_labels: permute the training τ among training sets (a negative control: the
+            model can then learn nothing that transfers to the test sets).
+        seed: seeds the label permutation (loader shuffling follows Lightning's global seed).
+    """
+
+    def __init__(self, interactions: PathLike, genes: PathLike, split: PathLike, fold: int = 0,
+                 batch_size: int = 256, shuffle_labels: bool = False, seed: int = 0,
+                 num_workers: int = 0) -> None:
+        super().__init__()
+        self.paths = (Path(interactions), Path(genes), Path(split))
+        self.fold = fold
+        self.batch_size = batch_size
+        self.shuffle_labels = shuffle_labels
+        self.seed = seed
+        self.num_workers = num_workers
+        self.sets: dict[str, SetTensors] = {}
+        self.frame: pd.DataFrame | None = None
+        self.gene_names: list[str] = []
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.sets:
+            return
+        interactions_path, genes_path, split_path = self.paths
+        self.gene_names = read_gene_index(genes_path)
+        self.frame = read_interactions(interactions_path)
+        tensors = set_tensors(self.frame, self.gene_names)
+        roles = read_split(split_path, self.fold)
+        self.sets = {role: tensors.subset(roles[role]) for role in ("train", "val", "test")}
+        train = self.sets["train"]
+        if self.shuffle_labels:
+            perm = torch.from_numpy(np.random.default_rng(self.seed).permutation(len(train.tau)))
+            train.tau = train.tau[perm]
+        self.tau_mean = float(train.tau.mean())
+        self.tau_std = float(train.tau.std()) or 1.0
+        log.info("sets: %s (fold %d); τ mean %.4f sd %.4f",
+                 {r: len(s.tau) for r, s in self.sets.items()}, self.fold, self.tau_mean,
+                 self.tau_std)
+
+    def _dataset(self, role: str) -> TensorDataset:
+        s = self.sets[role]
+        return TensorDataset(s.genes, s.mask, (s.tau - self.tau_mean) / self.tau_std, s.set_id)
+
+    def _loader(self, role: str, shuffle: bool) -> DataLoader:
+        return DataLoader(self._dataset(role), batch_size=self.batch_size, shuffle=shuffle,
+                          num_workers=self.num_workers)
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader("train", shuffle=True)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader("val", shuffle=False)
+
+    def test_dataloader(self) -> DataLoader:
+        return self._loader("test", shuffle=False)
+
+
+class GeneDataModule(L.LightningDataModule):
+    """Gene ids 0..G-1 in shuffled batches: the rows a reconstruction head learns."""
+
+    def __init__(self, num_genes: int, batch_size: int = 96) -> None:
+        super().__init__()
+        self.num_genes = num_genes
+        self.batch_size = batch_size
+
+    def train_dataloader(self) -> DataLoader:
+        return DataLoader(TensorDataset(torch.arange(self.num_genes)),
+                          batch_size=self.batch_size, shuffle=True)

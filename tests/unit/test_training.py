@@ -1,0 +1,138 @@
+"""Pretraining, joint training and evaluation end to end on a tiny synthetic data set, through
+the same CLI subcommands the workflow calls."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pandas as pd
+import pytest
+import torch
+from demo_stages import evaluate, prepare, pretrain_all, run, train_args
+
+from geneint.data.tables import read_interactions
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    torch.set_num_threads(1)
+    data = prepare(tmp_path_factory.mktemp("tiny"), channels=("coexpression", "experimental"))
+    return data, pretrain_all(data, epochs=4)
+
+
+def test_pretraining_outputs_and_reconstruction_improves(tiny):
+    data, pretrained = tiny
+    out = pretrained[0].parent
+    state = torch.load(out / "pretrained.pt", weights_only=False)
+    assert state["network"] == "string_v9.1_coexpression"
+    assert state["lam"] in (0.1, 1.0)
+    assert set(state) >= {"encoder", "recon_head", "embedding", "model_config"}
+    emb = torch.load(out / "embeddings.pt", weights_only=False)
+    genes = data.genes.read_text().split()[1:]
+    assert emb["embeddings"].shape == (len(genes), 64) and emb["genes"] == genes
+    curve = pd.read_csv(out / "metrics.csv")["train/reconstruction"].dropna().to_numpy()
+    assert len(curve) == 4 and curve[-1] < curve[0]
+    # Every network starts from the same frozen table: that is what makes it "shared".
+    other = torch.load(pretrained[1], weights_only=False)
+    assert torch.equal(state["embedding"], other["embedding"])
+
+
+def test_joint_training_evaluation_and_lr_schedule(tiny, tmp_path):
+    data, pretrained = tiny
+    out = tmp_path / "train"
+    run(*train_args(data, pretrained, out, epochs=3))
+    assert (out / "best.ckpt").exists() and not (tmp_path / "train.work").exists()
+    curve = pd.read_csv(out / "metrics.csv")
+    assert curve["val/pearson"].notna().sum() == 3
+    lrs = curve["lr-AdamW"].dropna().to_numpy()
+    assert lrs[-1] < lrs[0]  # the scheduler really steps (TorchCell's never did)
+    summary = json.loads((out / "train_summary.json").read_text())
+    assert summary["world_size"] == 1 and summary["epochs_run"] == 3
+
+    evaluate(data, out / "best.ckpt", tmp_path / "eval")
+    metrics = json.loads((tmp_path / "eval" / "metrics.json").read_text())
+    for key in ("pearson", "spearman", "mse", "auroc", "auprc", "pearson_strong",
+                "oracle_pearson"):
+        assert key in metrics["test"]
+    assert metrics["test"]["n"] == summary["sets"]["test"]
+    preds = pd.read_parquet(tmp_path / "eval" / "predictions.parquet")
+    table = read_interactions(data.interactions)
+    test = preds[preds["role"] == "test"]
+    assert (table.loc[test["set_id"], "gene_a"].to_numpy() == test["gene_a"].to_numpy()).all()
+    assert (table.loc[test["set_id"], "tau"].to_numpy() == pytest.approx(test["tau"].to_numpy()))
+
+
+def test_identical_seeds_give_identical_metrics(tiny, tmp_path):
+    data, pretrained = tiny
+    for name in ("a", "b"):
+        run(*train_args(data, pretrained, tmp_path / name, epochs=2, extra=("--seed", "3")))
+        evaluate(data, tmp_path / name / "best.ckpt", tmp_path / f"eval_{name}")
+    a = json.loads((tmp_path / "eval_a" / "metrics.json").read_text())["test"]
+    b = json.loads((tmp_path / "eval_b" / "metrics.json").read_text())["test"]
+    assert a == b
+    run(*train_args(data, pretrained, tmp_path / "c", epochs=2, extra=("--seed", "4")))
+    evaluate(data, tmp_path / "c" / "best.ckpt", tmp_path / "eval_c")
+    c = json.loads((tmp_path / "eval_c" / "metrics.json").read_text())["test"]
+    assert c["pearson"] != a["pearson"]
+
+
+def test_alpha_schedules_and_training_from_scratch(tiny, tmp_path):
+    data, pretrained = tiny
+    run(*train_args(data, pretrained, tmp_path / "pp", epochs=3,
+                    extra=("--alpha-schedule", "pre_then_post", "--alpha-epochs", "2")))
+    alpha = pd.read_csv(tmp_path / "pp" / "metrics.csv")["train/alpha"].dropna().tolist()
+    assert alpha == [1.0, 1.0, 0.0]
+    args = train_args(data, pretrained, tmp_path / "scratch", epochs=2)
+    i = args.index("--pretrained")
+    del args[i:i + 1 + len(pretrained)]
+    run(*args)
+    assert (tmp_path / "scratch" / "best.ckpt").exists()
+
+
+def test_original_variant_runs_with_its_quirks(tiny, tmp_path):
+    data, _ = tiny
+    pretrained = pretrain_all(data, epochs=2, tag="original", extra=("--variant", "original"))
+    out = tmp_path / "orig"
+    run(*train_args(data, pretrained, out, epochs=2, extra=("--variant", "original")))
+    hparams = torch.load(out / "best.ckpt", weights_only=False)["hyper_parameters"]
+    config = hparams["model_config"]
+    assert config["output"] == "dynamic" and config["num_heads"] == 8
+    assert config["num_attention_layers"] == 1 and config["num_sampled_neighbors"] == 5
+    assert config["activation"] == "swish" and not config["self_mask"]
+    evaluate(data, out / "best.ckpt", tmp_path / "eval")
+    assert json.loads((tmp_path / "eval" / "metrics.json").read_text())["test"]["n"] > 0
+    # Spec-pretrained networks do not fit the original architecture: a clear error, not a guess.
+    spec = [data.pretrain_dir(g) / "pretrained.pt" for g in data.graphs]
+    with pytest.raises((RuntimeError, ValueError)):
+        from geneint.cli import build_parser, cmd_train
+
+        cmd_train(build_parser().parse_args(
+            train_args(data, spec, tmp_path / "bad", epochs=1, extra=("--variant", "original"))))
+
+
+def test_a_killed_training_job_resumes_from_its_last_checkpoint(tiny, tmp_path):
+    data, pretrained = tiny
+    out = tmp_path / "train"
+    work = tmp_path / "train.work"
+    cmd = [sys.executable, "-m", "geneint.cli", *train_args(data, pretrained, out, epochs=40,
+                                                             extra=("--patience", "100"))]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env={**os.environ, "OMP_NUM_THREADS": "1"})
+    deadline = time.time() + 120
+    while not (work / "last.ckpt").exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert (work / "last.ckpt").exists(), "training never wrote a resumable checkpoint"
+    done = torch.load(work / "last.ckpt", weights_only=False)["epoch"]
+    assert not (out / "best.ckpt").exists()
+    log = subprocess.run(cmd, capture_output=True, text=True, check=True).stderr
+    assert "resuming from" in log
+    epochs = pd.read_csv(out / "metrics.csv")["epoch"].dropna()
+    assert epochs.max() == 39 and epochs.min() <= done  # one curve spanning both runs
