@@ -211,6 +211,15 @@ def _add_model_flags(p: argparse.ArgumentParser) -> None:
                    help="weighted MSE over all G entries (spec) or the original's per-row means")
 
 
+def _add_set_inputs(p: argparse.ArgumentParser) -> None:
+    """The canonical files training and evaluation read."""
+    p.add_argument("--interactions", required=True, help="interactions.parquet")
+    p.add_argument("--genes", required=True, help="genes.tsv")
+    p.add_argument("--split", required=True, help="splits/<name>.parquet")
+    p.add_argument("--fold", type=int, default=0, help="fold of the split")
+    p.add_argument("--graphs", nargs="+", required=True, help="one .npz per network")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from geneint.data.genes import UNIVERSE_MODES
     from geneint.data.tables import DUPLICATE_RULES, STRING_CHANNELS
@@ -313,11 +322,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_pretrain)
 
     p = sub.add_parser("train", help="joint DANGO training (Lightning; DDP-capable)")
-    p.add_argument("--interactions", required=True)
-    p.add_argument("--genes", required=True)
-    p.add_argument("--split", required=True)
-    p.add_argument("--fold", type=int, default=0)
-    p.add_argument("--graphs", nargs="+", required=True)
+    _add_set_inputs(p)
     p.add_argument("--pretrained", nargs="*", default=None,
                    help="pretrained.pt per network (omit to train from scratch)")
     p.add_argument("--epochs", type=int, default=50)
@@ -350,11 +355,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("evaluate", help="predictions + metrics.json from a checkpoint")
     p.add_argument("--checkpoint", required=True)
-    p.add_argument("--interactions", required=True)
-    p.add_argument("--genes", required=True)
-    p.add_argument("--split", required=True)
-    p.add_argument("--fold", type=int, default=0)
-    p.add_argument("--graphs", nargs="+", required=True)
+    _add_set_inputs(p)
     p.add_argument("--strong-threshold", type=float, default=0.05,
                    help="|τ| above which an interaction is strong (AUROC/AUPRC)")
     p.add_argument("--out", required=True, help="folder for predictions.parquet, metrics.json")

@@ -136,3 +136,18 @@ def test_a_killed_training_job_resumes_from_its_last_checkpoint(tiny, tmp_path):
     assert "resuming from" in log
     epochs = pd.read_csv(out / "metrics.csv")["epoch"].dropna()
     assert epochs.max() == 39 and epochs.min() <= done  # one curve spanning both runs
+
+
+def test_ddp_gathers_the_whole_validation_set(tiny, tmp_path):
+    """Two gloo processes on CPU: validation metrics cover every set exactly once."""
+    data, pretrained = tiny
+    out = tmp_path / "ddp"
+    # In a process of its own: Lightning launches the other rank by re-running the command.
+    subprocess.run([sys.executable, "-m", "geneint.cli",
+                    *train_args(data, pretrained, out, epochs=1, extra=("--devices", "2"))],
+                   check=True, capture_output=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    summary = json.loads((out / "train_summary.json").read_text())
+    assert summary["world_size"] == 2
+    curve = pd.read_csv(out / "metrics.csv")
+    # DistributedSampler pads ranks with repeated sets; they must be dropped, not counted twice.
+    assert curve["val/n"].dropna().iloc[-1] == summary["sets"]["val"]

@@ -20,7 +20,7 @@ from typing import Any
 
 import lightning as L
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 from torch_geometric.utils import to_torch_csr_tensor
 
 from geneint.evaluate.metrics import pearson
@@ -58,6 +58,28 @@ def message_passing_input(graph: NetworkGraph, config: dict[str, Any]) -> Tensor
     if config.get("num_sampled_neighbors") or config.get("add_self_loops"):
         return graph.edge_index
     return to_torch_csr_tensor(graph.edge_index.flip(0), size=(graph.num_nodes, graph.num_nodes))
+
+
+class GraphTensors:
+    """Graph data a module propagates over, kept out of the module's state on purpose.
+
+    Registered buffers would be saved in checkpoints and broadcast by DDP before every forward
+    (and DDP cannot broadcast sparse tensors); graphs are inputs, re-attached after loading, and
+    moved to the module's device on first use.
+    """
+
+    def __init__(self, graphs: Sequence[NetworkGraph], config: dict[str, Any]) -> None:
+        self.names = [g.name for g in graphs]
+        self.inputs = [message_passing_input(g, config) for g in graphs]
+        self.targets = [AdjacencyRows(g.edge_index, g.weight, g.num_nodes) for g in graphs]
+        self.device = torch.device("cpu")
+
+    def on(self, device: torch.device) -> GraphTensors:
+        if device != self.device:
+            self.inputs = [t.to(device) for t in self.inputs]
+            self.targets = [t.to(device) for t in self.targets]
+            self.device = device
+        return self
 
 
 def frozen_embedding_init(num_genes: int, dim: int, seed: int) -> Tensor:
@@ -109,23 +131,26 @@ class NetworkPretrainer(L.LightningModule):
                 frozen_embedding_init(config["num_genes"], config["dim"], embedding_seed))
         self.model.embedding.weight.requires_grad_(False)
         self.recon_fn = RECON_LOSSES[recon_loss]
-        self.targets: AdjacencyRows | None = None
+        self._graph: GraphTensors | None = None
 
     def attach_graph(self, graph: NetworkGraph) -> None:
         if graph.num_nodes != self.hparams.model_config["num_genes"]:
             raise ValueError(f"{graph.name} has {graph.num_nodes} genes, the model "
                              f"{self.hparams.model_config['num_genes']}")
-        self.register_buffer("adjacency", message_passing_input(graph, self.hparams.model_config),
-                             persistent=False)
-        self.targets = AdjacencyRows(graph.edge_index, graph.weight, graph.num_nodes)
+        self._graph = GraphTensors([graph], self.hparams.model_config)
+
+    def graph(self) -> GraphTensors:
+        if self._graph is None:
+            raise RuntimeError("attach_graph() before training or inference")
+        return self._graph.on(self.device)
 
     def node_embeddings(self) -> Tensor:
-        return self.model.encode([self.adjacency])[0]
+        return self.model.encode(self.graph().inputs)[0]
 
     def training_step(self, batch: Sequence[Tensor], batch_idx: int) -> Tensor:
         (rows,) = batch
         h = self.node_embeddings()[rows]
-        loss = self.recon_fn(self.model.reconstruct(0, h), self.targets(rows),
+        loss = self.recon_fn(self.model.reconstruct(0, h), self.graph().targets[0](rows),
                              self.hparams.lam)
         self.log("train/reconstruction", loss, prog_bar=True, on_step=False, on_epoch=True,
                  batch_size=rows.numel())
@@ -185,7 +210,7 @@ class JointDango(L.LightningModule):
         # which limits memorisation of gene identities on small data.
         self.model.embedding.weight.requires_grad_(not freeze_embedding)
         self.recon_fn = RECON_LOSSES[recon_loss]
-        self.targets = nn.ModuleList()
+        self._graphs: GraphTensors | None = None
         self._val_outputs: list[tuple[Tensor, Tensor, Tensor]] = []
 
     # -- graphs and pretrained weights ------------------------------------------------------
@@ -194,16 +219,16 @@ class JointDango(L.LightningModule):
         if names != list(self.hparams.networks):
             raise ValueError(f"graphs {names} do not match the model's networks "
                              f"{list(self.hparams.networks)}")
-        self.targets = nn.ModuleList()
-        for k, graph in enumerate(graphs):
-            self.register_buffer(f"adjacency_{k}",
-                                 message_passing_input(graph, self.hparams.model_config),
-                                 persistent=False)
-            self.targets.append(AdjacencyRows(graph.edge_index, graph.weight, graph.num_nodes))
+        self._graphs = GraphTensors(graphs, self.hparams.model_config)
+
+    def graphs(self) -> GraphTensors:
+        if self._graphs is None:
+            raise RuntimeError("attach_graphs() before training or inference")
+        return self._graphs.on(self.device)
 
     def edge_indices(self) -> list[Tensor]:
         """Per network, what its encoder propagates over (see message_passing_input)."""
-        return [getattr(self, f"adjacency_{k}") for k in range(len(self.hparams.networks))]
+        return self.graphs().inputs
 
     def load_pretrained(self, states: Sequence[dict[str, Any]]) -> None:
         """Load each network's pretrained encoder and head, and the shared embedding table."""
@@ -237,7 +262,7 @@ class JointDango(L.LightningModule):
         n = min(self.hparams.recon_genes_per_step, num_genes)
         rows = torch.randperm(num_genes, device=node_embeddings.device)[:n]
         losses = [self.recon_fn(self.model.reconstruct(k, node_embeddings[k, rows]),
-                                self.targets[k](rows), lam)
+                                self.graphs().targets[k](rows), lam)
                   for k, lam in enumerate(self.hparams.lambdas)]
         return torch.stack(losses).mean()
 
