@@ -925,7 +925,7 @@ def synthesize(out_dir: PathLike, seed: int = 0, scale: str | ScaleSpec = "demo"
             ``manifest.json``; existing files are replaced atomically.
         seed: everything is drawn from ``numpy.random.default_rng(seed)``; the same seed gives
             byte-identical files.
-        scale: ``"demo"`` (600 genes, ~10k trigenic rows), ``"seed"`` (6,607 genes, ~91k
+        scale: ``"demo"`` (600 genes, ~20k trigenic rows), ``"seed"`` (6,607 genes, ~91k
             trigenic rows) or a :class:`ScaleSpec`.
         noise_sd: sd of the Gaussian measurement noise on τ and ε; ``None`` picks it so that
             Pearson(observed, noise-free τ) over trigenic rows is about 0.825.

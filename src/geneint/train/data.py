@@ -91,8 +91,8 @@ class InteractionDataModule(L.LightningDataModule):
         genes: path of ``genes.tsv``.
         split: path of a split file; ``fold`` selects the fold.
         batch_size: sets per step (per process under DDP).
-        shuffle_labels: permute the training τ among training sets (a negative control: the
-            model can then learn nothing that transfers to the test sets).
+        shuffle_labels: permute τ among the training sets and among the validation sets (a
+            negative control: nothing the model sees links genes to τ; test labels stay true).
         seed: seeds the label permutation (loader shuffling follows Lightning's global seed).
     """
 
@@ -121,8 +121,11 @@ class InteractionDataModule(L.LightningDataModule):
         self.sets = {role: tensors.subset(roles[role]) for role in ("train", "val", "test")}
         train = self.sets["train"]
         if self.shuffle_labels:
-            perm = torch.from_numpy(np.random.default_rng(self.seed).permutation(len(train.tau)))
-            train.tau = train.tau[perm]
+            # Validation too: model selection on true labels would leak them into the control.
+            rng = np.random.default_rng(self.seed)
+            for role in ("train", "val"):
+                sets = self.sets[role]
+                sets.tau = sets.tau[torch.from_numpy(rng.permutation(len(sets.tau)))]
         self.tau_mean = float(train.tau.mean())
         self.tau_std = float(train.tau.std()) or 1.0
         log.info("sets: %s (fold %d); τ mean %.4f sd %.4f",
