@@ -1,4 +1,5 @@
 # geneint: raw downloads -> canonical tables -> graphs -> pretraining -> training -> report.
+# The sweep (config/sweep.yaml) fans out training: one job per sweep point x seed.
 # This file only wires: version floor, config, rule files, target. Logic lives in src/geneint.
 from snakemake.utils import min_version
 
@@ -10,6 +11,13 @@ configfile: "config/config.yaml"
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
+include: "workflow/rules/graphs.smk"
+include: "workflow/rules/pretrain.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/aggregate.smk"
+
+
+report: "workflow/report/workflow.rst"
 
 
 rule all:

@@ -14,6 +14,7 @@ Files in and out (see ARCHITECTURE.md):
 - ``pretrain``: one network's ``.npz`` → ``pretrained.pt``, ``embeddings.pt``, ``metrics.csv``.
 - ``train``: sets, split, graphs, pretrained networks → ``best.ckpt``, ``metrics.csv``.
 - ``evaluate``: ``best.ckpt`` → ``predictions.parquet``, ``metrics.json``.
+- ``aggregate``: every ``metrics.json`` → ``summary.tsv``, ``summary_by_point.tsv``, plots.
 
 Every output that filters rows gets a QC report beside it (``<output>.qc.json``).
 """
@@ -195,6 +196,12 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
                         args.graphs, args.out, strong_threshold=args.strong_threshold)
 
 
+def cmd_aggregate(args: argparse.Namespace) -> None:
+    from geneint.report.aggregate import aggregate
+
+    aggregate(args.metrics, args.curves or [], args.results)
+
+
 def _add_model_flags(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("model (must match between pretrain and train)")
     g.add_argument("--variant", choices=("spec", "original"), default="spec",
@@ -360,6 +367,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="|τ| above which an interaction is strong (AUROC/AUPRC)")
     p.add_argument("--out", required=True, help="folder for predictions.parquet, metrics.json")
     p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("aggregate", help="summary.tsv + plots over every sweep point x seed")
+    p.add_argument("--metrics", nargs="+", required=True,
+                   help="metrics.json files under …/<key>~<value>/…/seed<k>/")
+    p.add_argument("--curves", nargs="*", help="training metrics.csv files (same layout)")
+    p.add_argument("--results", required=True,
+                   help="folder for summary.tsv, summary_by_point.tsv, plots/")
+    p.set_defaults(func=cmd_aggregate)
     return parser
 
 

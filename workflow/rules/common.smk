@@ -93,9 +93,11 @@ def sgd_qualifier_flag(wildcards):
 
 def get_final_outputs():
     return [
-        f"{PROCESSED}/genes.tsv",
         f"{PROCESSED}/interactions.parquet",
-        *expand(f"{PROCESSED}/string/v{{release}}.parquet", release=STRING_RELEASES),
+        f"results/{RUN}/summary.tsv",
+        f"results/{RUN}/summary_by_point.tsv",
+        f"results/{RUN}/plots/metrics.png",
+        f"results/{RUN}/plots/training_curves.png",
     ]
 
 
@@ -114,3 +116,100 @@ def warn_unpinned_downloads():
 
 
 warn_unpinned_downloads()
+
+
+# --- sweep ---------------------------------------------------------------------------------
+import itertools
+
+import pandas as pd
+import yaml
+from snakemake.utils import Paramspace
+
+RUN = config["run"]
+with open(config["sweep"]) as fh:
+    SWEEP = yaml.safe_load(fh)
+validate(SWEEP, schema="../schemas/sweep.schema.yaml")
+SEEDS = [str(s) for s in SWEEP["seeds"]]
+CHANNELS = config["graphs"]["channels"]
+for release in SWEEP["grid"]["graphs"]:
+    if release[1:] not in STRING_RELEASES:
+        raise ValueError(
+            f"sweep grid graphs: {release} is not among data.string_releases {STRING_RELEASES}"
+        )
+# One row per sweep point; every column is a path component (key~value), so values can hold
+# underscores and adding a value adds only new paths.
+POINTS = Paramspace(
+    pd.DataFrame(
+        list(itertools.product(*SWEEP["grid"].values())), columns=list(SWEEP["grid"])
+    ).astype(str)
+)
+
+
+# Swept values are path components: none may match across "/".
+wildcard_constraints:
+    run=re.escape(RUN),
+    seed=r"\d+",
+    network=r"string_v[0-9.]+_[a-z]+",
+    graphs=r"v[0-9.]+",
+    variant="spec|original",
+    dim=r"\d+",
+    lambda_mode="rule|config|one",
+    alpha_schedule="constant|linear_until_uniform|pre_then_post",
+    lr=r"[0-9.eE+-]+",
+    split=r"random\d+|gene1|gene2",
+    kind="random|gene1|gene2",
+
+
+def point_networks(wildcards):
+    return [f"string_{wildcards.graphs}_{channel}" for channel in CHANNELS]
+
+
+def get_point_graphs(wildcards):
+    return expand(
+        "data/processed/graphs/lambda~{lambda_mode}/{network}.npz",
+        lambda_mode=wildcards.lambda_mode,
+        network=point_networks(wildcards),
+    )
+
+
+def get_point_pretrained(wildcards):
+    return expand(
+        "results/{run}/pretrain/variant~{variant}/dim~{dim}/lambda~{lambda_mode}/{network}/pretrained.pt",
+        run=RUN,
+        variant=wildcards.variant,
+        dim=wildcards.dim,
+        lambda_mode=wildcards.lambda_mode,
+        network=point_networks(wildcards),
+    )
+
+
+def get_split_file(wildcards):
+    kind = "random" if wildcards.split.startswith("random") else wildcards.split
+    return f"data/processed/splits/{kind}.parquet"
+
+
+def split_fold(wildcards):
+    return wildcards.split[len("random") :] if wildcards.split.startswith("random") else "0"
+
+
+def lambda_config_flag(wildcards):
+    values = config["graphs"]["lambda"]
+    return "--lambda-config " + " ".join(f"{k}={v}" for k, v in values.items()) if values else ""
+
+
+def get_all_evaluations():
+    return expand(
+        "results/{run}/eval/{point}/seed{seed}/metrics.json",
+        run=RUN,
+        point=POINTS.instance_patterns,
+        seed=SEEDS,
+    )
+
+
+def get_training_curves():
+    return expand(
+        "results/{run}/train/{point}/seed{seed}/metrics.csv",
+        run=RUN,
+        point=POINTS.instance_patterns,
+        seed=SEEDS,
+    )
