@@ -111,3 +111,8 @@ def test_real_data_dag_builds_offline(workflow_copy, snakemake):
     for source in ("string_v9.1", "string_v12.0", "kuzmin2018", "kuzmin2020_s1", "sgd_features"):
         assert f"source={source}" in out
     assert "will be refused" in out  # unpinned downloads are announced at parse time
+
+
+def test_lint_is_clean(workflow_copy, snakemake):
+    out = snakemake(workflow_copy, "--lint")
+    assert "Lints for" not in out.stdout + out.stderr

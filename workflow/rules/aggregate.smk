@@ -29,7 +29,7 @@ rule aggregate_metrics:
     log:
         f"logs/{RUN}/aggregate.log",
     params:
-        results=f"results/{RUN}",
+        results=folder_of("summary"),
     threads: 1
     resources:
         mem_mb=2000,

@@ -1,4 +1,5 @@
 # Shared setup, in order: config validation, wildcard constraints, input/params helpers.
+import os
 import re
 
 from snakemake.utils import validate
@@ -26,6 +27,15 @@ SYNTHETIC_SUBDIRS = {"kuzmin2018": "kuzmin2018", "sgd_features": "sgd"}
 wildcard_constraints:
     release="|".join(re.escape(r) for r in STRING_RELEASES),
     source="|".join(re.escape(s) for s in RAW_FILENAMES),
+
+
+def folder_of(output_key):
+    """Params function: the folder of one of the rule's outputs (a prefix the CLI writes to)."""
+
+    def folder(wildcards, output):
+        return os.path.dirname(output[output_key])
+
+    return folder
 
 
 def is_synthetic():

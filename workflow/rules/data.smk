@@ -19,7 +19,7 @@ if is_synthetic():
         benchmark:
             "benchmarks/data/synthesize_demo.tsv"
         params:
-            out=SYNTHETIC_DIR,
+            out=folder_of("manifest"),
             seed=config["data"]["synthetic"]["seed"],
             scale=config["data"]["synthetic"]["scale"],
         resources:
