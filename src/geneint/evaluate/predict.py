@@ -30,12 +30,11 @@ def predict_role(module: JointDango, data: InteractionDataModule, role: str,
     sets = data.sets[role]
     module.eval()
     meta, _ = module.model.embed(module.edge_indices())
-    preds = []
-    for start in range(0, len(sets.tau), batch_size):
-        genes = sets.genes[start:start + batch_size]
-        mask = sets.mask[start:start + batch_size]
-        preds.append(module.model.score_sets(meta, genes, mask))
-    pred = torch.cat(preds) * module.hparams.tau_std + module.hparams.tau_mean
+    pred = torch.cat([
+        module.predict_sets(sets.genes[start:start + batch_size],
+                            sets.mask[start:start + batch_size], meta)
+        for start in range(0, len(sets.tau), batch_size)
+    ])
     rows = data.frame.iloc[sets.set_id.numpy()]
     out = pd.DataFrame({
         "set_id": sets.set_id.numpy(), "gene_a": rows["gene_a"].to_numpy(),

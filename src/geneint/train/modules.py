@@ -88,7 +88,7 @@ def frozen_embedding_init(num_genes: int, dim: int, seed: int) -> Tensor:
     return torch.randn(num_genes, dim, generator=generator)
 
 
-def _optimizer(module: L.LightningModule, params, lr: float, weight_decay: float,
+def _optimizer(params, lr: float, weight_decay: float,
                scheduler: str, max_epochs: int) -> dict[str, Any]:
     optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
     if scheduler == "none":
@@ -159,7 +159,7 @@ class NetworkPretrainer(L.LightningModule):
     def configure_optimizers(self):
         params = [p for p in [*self.model.encoders[0].parameters(),
                               *self.model.recon_heads[0].parameters()] if p.requires_grad]
-        return _optimizer(self, params, self.hparams.lr, self.hparams.weight_decay,
+        return _optimizer(params, self.hparams.lr, self.hparams.weight_decay,
                           self.hparams.scheduler, self.hparams.max_epochs)
 
     def pretrained_state(self, network: str) -> dict[str, Any]:
@@ -212,6 +212,7 @@ class JointDango(L.LightningModule):
         self.recon_fn = RECON_LOSSES[recon_loss]
         self._graphs: GraphTensors | None = None
         self._val_outputs: list[tuple[Tensor, Tensor, Tensor]] = []
+        self._val_meta: Tensor | None = None
 
     # -- graphs and pretrained weights ------------------------------------------------------
     def attach_graphs(self, graphs: Sequence[NetworkGraph]) -> None:
@@ -247,9 +248,11 @@ class JointDango(L.LightningModule):
             self.model.recon_heads[k].load_state_dict(by_name[name]["recon_head"])
 
     # -- steps -------------------------------------------------------------------------------
-    def predict_sets(self, genes: Tensor, mask: Tensor) -> Tensor:
-        """Predicted τ on the published scale."""
-        meta, _ = self.model.embed(self.edge_indices())
+    def predict_sets(self, genes: Tensor, mask: Tensor, meta: Tensor | None = None) -> Tensor:
+        """Predicted τ on the published scale; pass ``meta`` (the meta-embedding) to reuse one
+        GNN pass over many batches."""
+        if meta is None:
+            meta, _ = self.model.embed(self.edge_indices())
         pred = self.model.score_sets(meta, genes, mask)
         return pred * self.hparams.tau_std + self.hparams.tau_mean
 
@@ -283,14 +286,19 @@ class JointDango(L.LightningModule):
         self.log("train/alpha", alpha, on_step=False, on_epoch=True, batch_size=len(y))
         return loss
 
+    def on_validation_epoch_start(self) -> None:
+        # Weights are fixed during validation: one GNN pass serves every validation batch.
+        self._val_meta, _ = self.model.embed(self.edge_indices())
+
     def validation_step(self, batch: Sequence[Tensor], batch_idx: int) -> None:
         genes, mask, y, set_id = batch
-        pred = self.predict_sets(genes, mask)
+        pred = self.predict_sets(genes, mask, self._val_meta)
         self._val_outputs.append((set_id, pred, y * self.hparams.tau_std + self.hparams.tau_mean))
 
     def on_validation_epoch_end(self) -> None:
         set_id, pred, target = gather_predictions(self, self._val_outputs)
         self._val_outputs.clear()
+        self._val_meta = None
         value = pearson(pred, target)
         # Identical on every rank (computed from the gathered set), so no further reduction.
         self.log("val/pearson", -1.0 if math.isnan(value) else value, prog_bar=True)
@@ -299,7 +307,7 @@ class JointDango(L.LightningModule):
 
     def configure_optimizers(self):
         params = [p for p in self.parameters() if p.requires_grad]
-        return _optimizer(self, params, self.hparams.lr, self.hparams.weight_decay,
+        return _optimizer(params, self.hparams.lr, self.hparams.weight_decay,
                           self.hparams.scheduler, self.hparams.max_epochs)
 
 
