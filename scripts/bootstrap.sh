@@ -32,6 +32,14 @@ case "${1:-}" in
         ;;
     test)
         shift
+        # The SLURM profile tests start a real two-node Slurm on loopback (tests/slurm/rig.py):
+        # they need Debian's slurm-wlm and munge. Installed here when we may (root + apt-get);
+        # elsewhere those tests skip, except under CI where a skip would hide them.
+        if ! command -v slurmctld > /dev/null && [ "$(id -u)" -eq 0 ] \
+                && command -v apt-get > /dev/null; then
+            apt-get update -qq
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slurm-wlm munge > /dev/null
+        fi
         # Everything but GPU tests; slow workflow runs included. Exit code 5 (no tests
         # collected) is a failure, not a pass.
         set +e

@@ -189,6 +189,27 @@ def cmd_train(args: argparse.Namespace) -> None:
                 num_nodes=args.num_nodes, progress_bar=not args.no_progress_bar)
 
 
+def cmd_submit(args: argparse.Namespace) -> None:
+    from geneint.train.submit import submit_training
+
+    train_args = args.train_args[1:] if args.train_args[:1] == ["--"] else args.train_args
+    if train_args[:1] == ["train"]:
+        train_args = train_args[1:]
+    job = submit_training(
+        train_args, cluster=args.cluster, folder=args.folder, nodes=args.nodes,
+        tasks_per_node=args.tasks_per_node, gpus_per_node=args.gpus_per_node,
+        cpus_per_task=args.cpus_per_task, mem_gb=args.mem_gb, timeout_min=args.timeout_min,
+        partition=args.partition, account=args.account,
+        slurm_extra=dict(kv.split("=", 1) for kv in args.sbatch or []),
+    )
+    print(job.job_id, flush=True)
+    if args.wait:
+        summaries = [s for s in job.results() if s]
+        if summaries:
+            log.info("done: world size %d, best validation Pearson %.4f",
+                     summaries[0]["world_size"], summaries[0]["best_val_pearson"] or float("nan"))
+
+
 def cmd_evaluate(args: argparse.Namespace) -> None:
     from geneint.evaluate.predict import evaluate_checkpoint
 
@@ -333,7 +354,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pretrained", nargs="*", default=None,
                    help="pretrained.pt per network (omit to train from scratch)")
     p.add_argument("--epochs", type=int, default=50)
-    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--batch-size", type=int, default=256,
+                   help="global batch: split over the DDP ranks")
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--weight-decay", type=float, default=1e-4)
     p.add_argument("--gradient-clip", type=float, default=1.0, help="max grad norm; 0 = off")
@@ -349,8 +371,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="keep the shared embedding table at its pretraining values")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--devices", default="1", help="processes per node, or 'auto'")
-    p.add_argument("--num-nodes", type=int, default=1)
+    p.add_argument("--devices", default="auto",
+                   help="processes (GPUs) per node; 'auto' takes them from the launcher "
+                        "(srun, torchrun, submitit), else 1")
+    p.add_argument("--num-nodes", type=int, default=None,
+                   help="nodes; default: from the launcher, else 1")
     p.add_argument("--no-progress-bar", action="store_true")
     p.add_argument("--tensorboard", action="store_true",
                    help="also log to TensorBoard (<out>/tensorboard; needs tensorboard)")
@@ -359,6 +384,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="folder for best.ckpt, metrics.csv")
     _add_model_flags(p)
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser(
+        "submit", help="run `geneint train` as a submitit job (Slurm, or local processes)",
+        description="geneint submit [options] -- <geneint train arguments>. One task per GPU; "
+                    "devices and nodes reach Lightning from the job's environment.")
+    p.add_argument("--cluster", choices=("slurm", "local", "debug"), default="slurm")
+    p.add_argument("--folder", default="logs/submitit", help="job logs and pickles (shared FS)")
+    p.add_argument("--nodes", type=int, default=1)
+    p.add_argument("--tasks-per-node", type=int, default=1, help="DDP ranks per node (= GPUs)")
+    p.add_argument("--gpus-per-node", type=int, default=0)
+    p.add_argument("--cpus-per-task", type=int, default=1)
+    p.add_argument("--mem-gb", type=float, default=None, help="memory per node")
+    p.add_argument("--timeout-min", type=int, default=60,
+                   help="time limit; submitit requeues on time-out and training resumes")
+    p.add_argument("--partition", default=None)
+    p.add_argument("--account", default=None)
+    p.add_argument("--sbatch", nargs="*", metavar="KEY=VALUE",
+                   help="more sbatch options, e.g. gres=gpu:4 constraint=a100")
+    p.add_argument("--wait", action="store_true", help="block until the job ends")
+    p.add_argument("train_args", nargs=argparse.REMAINDER,
+                   help="-- then the arguments of `geneint train` (must include --out)")
+    p.set_defaults(func=cmd_submit)
 
     p = sub.add_parser("evaluate", help="predictions + metrics.json from a checkpoint")
     p.add_argument("--checkpoint", required=True)

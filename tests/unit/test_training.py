@@ -151,3 +151,20 @@ def test_ddp_gathers_the_whole_validation_set(tiny, tmp_path):
     curve = pd.read_csv(out / "metrics.csv")
     # DistributedSampler pads ranks with repeated sets; they must be dropped, not counted twice.
     assert curve["val/n"].dropna().iloc[-1] == summary["sets"]["val"]
+
+
+def test_submitit_local_executor_runs_two_rank_ddp(tiny, tmp_path):
+    """`geneint submit --cluster local`: submitit starts two processes, the exported
+    torch.distributed variables give Lightning its geometry, rank 0 writes the outputs."""
+    data, pretrained = tiny
+    out = tmp_path / "submitted"
+    proc = subprocess.run(
+        [sys.executable, "-m", "geneint.cli", "submit", "--cluster", "local",
+         "--tasks-per-node", "2", "--folder", str(tmp_path / "logs"), "--timeout-min", "10",
+         "--wait", "--", *train_args(data, pretrained, out, epochs=1)],
+        capture_output=True, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"}, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    summary = json.loads((out / "train_summary.json").read_text())
+    assert (summary["world_size"], summary["launcher"]) == (2, "torchrun/submitit")
+    task_logs = "".join(p.read_text() for p in (tmp_path / "logs").rglob("*.err"))
+    assert "rank 1 of world size 2" in task_logs and "rank 0 of world size 2" in task_logs

@@ -3,11 +3,9 @@ dry-runs that show what a change would rerun."""
 
 from __future__ import annotations
 
-import re
-import shutil
-
 import pandas as pd
 import pytest
+from workflow_runs import copy_workflow, jobs_planned, run_snakemake
 
 from geneint.data.tables import read_edges, read_gene_index, read_interactions
 
@@ -25,21 +23,10 @@ seeds: [0, 1]
 """
 
 
-def jobs_planned(output: str) -> dict[str, int]:
-    """Job counts from the 'Job stats' table of a dry run."""
-    table = output.split("Job stats:")[1].split("total")[0]
-    return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)\s*$", table, re.M)}
-
-
 @pytest.fixture(scope="module")
-def finished_demo(tmp_path_factory, request):
+def finished_demo(tmp_path_factory):
     """The demo DAG run once to the end, in its own copy of the workflow."""
-    from conftest import PROJECT_ROOT, WORKFLOW_FILES, run_snakemake
-
-    root = tmp_path_factory.mktemp("demo_run")
-    for name in WORKFLOW_FILES:
-        src = PROJECT_ROOT / name
-        (shutil.copytree if src.is_dir() else shutil.copy2)(src, root / name)
+    root = copy_workflow(tmp_path_factory.mktemp("demo_run"))
     run_snakemake(root, "--cores", "2")
     return root
 

@@ -1,5 +1,9 @@
 # Stage 5: one summary table over every point x seed, plots, and the Snakemake report.
 
+# Seconds of work on small tables: on a cluster it runs in the main process, not as a job.
+localrules:
+    aggregate_metrics,
+
 
 rule aggregate_metrics:
     input:

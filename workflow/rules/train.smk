@@ -35,14 +35,18 @@ rule train_model:
         patience=config["train"]["patience"],
         embedding_seed=config["pretrain"]["embedding_seed"],
     # All the cores it is given (capped at --cores): training runs alone or on its own node.
+    # Under Slurm, threads are per DDP rank (profiles/slurm sets them).
     threads: 8
     resources:
         mem_mb=8000,
         runtime=240,
+        # How the DDP ranks are started: empty runs one process; profiles/slurm sets an srun
+        # line. A resource, not a param, so switching local <-> Slurm retrains nothing.
+        launcher="",
     conda:
         "../../envs/geneint.yaml"
     shell:
-        "geneint train --interactions {input.interactions} --genes {input.genes}"
+        "{resources.launcher} geneint train --interactions {input.interactions} --genes {input.genes}"
         " --split {input.split} --fold {params.fold} --graphs {input.graphs}"
         " --pretrained {input.pretrained} --variant {wildcards.variant} --dim {wildcards.dim}"
         " --embedding-seed {params.embedding_seed}"

@@ -3,15 +3,15 @@
 ``pretrain_network`` writes ``<out>/pretrained.pt`` (encoder, head, shared embedding table),
 ``<out>/embeddings.pt`` (G, D) and ``<out>/metrics.csv``.
 ``train_joint`` writes ``<out>/best.ckpt`` (best validation Pearson), ``<out>/metrics.csv``
-(one row per epoch) and ``<out>/train_summary.json``; resumable state (``last.ckpt``) lives in
-``work_dir``, outside the declared outputs, so a killed or requeued job continues from it.
+(one row per epoch) and ``<out>/train_summary.json``; resumable state (``last.ckpt``, and
+``requeue_<n>.ckpt`` after a Slurm requeue) lives in ``work_dir``, outside the
+declared outputs, so a killed or requeued job continues from it.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -26,11 +26,18 @@ from lightning.pytorch.callbacks import (
     ModelCheckpoint,
 )
 from lightning.pytorch.loggers import CSVLogger
-from lightning.pytorch.utilities import rank_zero_only
 
 from geneint.data.io import PathLike, atomic_output, write_text_atomic
 from geneint.data.tables import read_gene_index
 from geneint.graphs.network import read_graph
+from geneint.train.cluster import (
+    SlurmRequeue,
+    describe_process,
+    launch_geometry,
+    process_rank,
+    resume_checkpoint,
+    slurm_plugins,
+)
 from geneint.train.data import GeneDataModule, InteractionDataModule, load_graphs
 from geneint.train.modules import JointDango, NetworkPretrainer, model_config
 
@@ -73,12 +80,14 @@ def _loggers(csv_dir: Path, tensorboard_dir: Path | None) -> list:
 
 
 def _trainer(out_dir: Path, max_epochs: int, callbacks: list, devices: int | str = 1,
-             num_nodes: int = 1, gradient_clip: float | None = None,
+             num_nodes: int = 1, plugins: list | None = None,
+             gradient_clip: float | None = None,
              progress_bar: bool = True, strategy: str = "auto",
              tensorboard_dir: Path | None = None) -> L.Trainer:
     return L.Trainer(
         accelerator="cpu" if not torch.cuda.is_available() else "auto",
-        devices=devices, num_nodes=num_nodes, strategy=strategy, max_epochs=max_epochs,
+        devices=devices, num_nodes=num_nodes, strategy=strategy, plugins=plugins,
+        max_epochs=max_epochs,
         callbacks=callbacks, logger=_loggers(out_dir, tensorboard_dir),
         default_root_dir=out_dir, gradient_clip_val=gradient_clip, deterministic="warn",
         enable_progress_bar=progress_bar, enable_model_summary=False, log_every_n_steps=1,
@@ -142,22 +151,32 @@ class JointOptions:
 def train_joint(interactions: PathLike, genes_path: PathLike, split: PathLike, fold: int,
                 graph_paths: list[PathLike], pretrained: list[PathLike] | None,
                 out_dir: PathLike, work_dir: PathLike, model: ModelOptions,
-                options: JointOptions, seed: int = 0, devices: int | str = 1,
-                num_nodes: int = 1, progress_bar: bool = True) -> dict[str, Any]:
-    """Joint DANGO training; resumes from ``work_dir/last.ckpt`` when it exists."""
+                options: JointOptions, seed: int = 0, devices: int | str = "auto",
+                num_nodes: int | None = None, progress_bar: bool = True) -> dict[str, Any]:
+    """Joint DANGO training; resumes from the newest checkpoint in ``work_dir``.
+
+    ``options.batch_size`` is the global batch: under DDP each of the W ranks takes 1/W of it,
+    so results do not depend on how many GPUs ran the job. ``devices``/``num_nodes`` come from
+    the launcher (srun, torchrun, submitit) when there is one; see ``geneint.train.cluster``.
+    """
     out_dir, work_dir = Path(out_dir), Path(work_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    geometry = launch_geometry(devices, num_nodes)
+    log.info("%s", describe_process(geometry))
     fingerprint = _run_fingerprint(
         inputs=[interactions, genes_path, split, *graph_paths, *(pretrained or [])],
         model=asdict(model), train=asdict(options), seed=seed, fold=fold,
     )
-    if rank_zero_only.rank == 0:  # one process decides; the others only read
-        _prepare_work_dir(Path(work_dir), fingerprint)
+    # Every rank reaches the same resume decision from what is on disk; only rank 0 writes.
+    resume = None if _is_stale(work_dir, fingerprint) else resume_checkpoint(work_dir)
+    if process_rank() == 0:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        _prepare_work_dir(work_dir, fingerprint)
     L.seed_everything(seed, workers=True, verbose=False)
     genes = read_gene_index(genes_path)
     graphs = load_graphs(graph_paths, genes)
     data = InteractionDataModule(interactions, genes_path, split, fold,
-                                 batch_size=options.batch_size,
+                                 batch_size=max(1, round(options.batch_size
+                                                         / geometry.world_size)),
                                  shuffle_labels=options.shuffle_labels, seed=seed)
     data.setup("fit")
     module = JointDango(
@@ -172,28 +191,34 @@ def train_joint(interactions: PathLike, genes_path: PathLike, split: PathLike, f
     module.attach_graphs(graphs)
     if pretrained:
         module.load_pretrained([torch.load(p, weights_only=False) for p in pretrained])
-    resume = work_dir / "last.ckpt"
     # Lightning's CSV logger starts a fresh file on resume: keep the epochs logged before.
     earlier_curve = (pd.read_csv(work_dir / "metrics.csv")
-                     if resume.exists() and (work_dir / "metrics.csv").exists() else None)
+                     if resume is not None and (work_dir / "metrics.csv").exists() else None)
     best = ModelCheckpoint(dirpath=work_dir, filename="best", monitor="val/pearson", mode="max",
                            save_top_k=1, save_last=True)
     callbacks = [best, EarlyStopping(monitor="val/pearson", mode="max",
                                      patience=options.early_stopping_patience),
                  LearningRateMonitor(logging_interval="epoch")]
-    trainer = _trainer(work_dir, options.epochs, callbacks, devices=devices, num_nodes=num_nodes,
-                       gradient_clip=options.gradient_clip, progress_bar=progress_bar,
+    if geometry.launcher == "slurm":
+        callbacks.append(SlurmRequeue(work_dir))
+    trainer = _trainer(work_dir, options.epochs, callbacks, devices=geometry.devices,
+                       num_nodes=geometry.num_nodes, plugins=slurm_plugins(geometry),
+                       gradient_clip=options.gradient_clip,
+                       progress_bar=progress_bar,
                        strategy="ddp_find_unused_parameters_true"
-                       if _world_size(devices, num_nodes) > 1 else "auto",
+                       if geometry.world_size > 1 else "auto",
                        tensorboard_dir=out_dir / "tensorboard" if options.tensorboard else None)
-    if resume.exists():
+    if resume is not None:
         log.info("resuming from %s", resume)
-    trainer.fit(module, datamodule=data, ckpt_path=str(resume) if resume.exists() else None)
+    trainer.fit(module, datamodule=data, ckpt_path=str(resume) if resume is not None else None)
     summary = {
         "best_val_pearson": float(best.best_model_score) if best.best_model_score is not None
         else None,
         "epochs_run": trainer.current_epoch, "world_size": trainer.world_size,
-        "num_nodes": trainer.num_nodes, "networks": [g.name for g in graphs],
+        "num_nodes": trainer.num_nodes, "launcher": geometry.launcher,
+        "batch_size_per_rank": data.batch_size,
+        "resumed_from": resume.name if resume is not None else None,
+        "networks": [g.name for g in graphs],
         "lambdas": [g.lam for g in graphs], "model": asdict(model), "train": asdict(options),
         "seed": seed, "fold": fold, "sets": {r: len(s.tau) for r, s in data.sets.items()},
     }
@@ -221,18 +246,18 @@ def _run_fingerprint(inputs: list[PathLike], **settings: Any) -> str:
     return json.dumps({"inputs": stats, **settings}, sort_keys=True, default=str)
 
 
+def _is_stale(work_dir: Path, fingerprint: str) -> bool:
+    """``work_dir`` holds checkpoints of another run (other settings or inputs), or none."""
+    stamp = work_dir / "run.json"
+    return not stamp.exists() or stamp.read_text() != fingerprint
+
+
 def _prepare_work_dir(work_dir: Path, fingerprint: str) -> None:
     """Keep ``work_dir`` (and its resumable checkpoints) only if it belongs to this very run."""
     stamp = work_dir / "run.json"
-    if work_dir.exists() and (not stamp.exists() or stamp.read_text() != fingerprint):
+    if work_dir.exists() and _is_stale(work_dir, fingerprint):
         log.info("discarding %s: it belongs to a run with other settings or inputs", work_dir)
         shutil.rmtree(work_dir)
     work_dir.mkdir(parents=True, exist_ok=True)
     if not stamp.exists():
         write_text_atomic(stamp, fingerprint)
-
-
-def _world_size(devices: int | str, num_nodes: int) -> int:
-    if isinstance(devices, int):
-        return devices * num_nodes
-    return int(os.environ.get("WORLD_SIZE", "1"))

@@ -1,0 +1,179 @@
+"""profiles/slurm against a real two-node Slurm cluster (tests/slurm/rig.py): the demo DAG end to
+end with joint training as 4-rank DDP (2 nodes x 2 tasks, gloo on CPU), agreement with a
+single-process run, switching to the local profile without retraining, and a requeue."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from rig import PARTITION, RIG_FLAGS, rig_profile
+from workflow_runs import copy_workflow, jobs_planned, run_snakemake
+
+pytestmark = [pytest.mark.slurm, pytest.mark.slow]
+
+# Short training keeps the suite in CI's budget; the comparison below is about DDP vs one
+# process on identical inputs, not about reaching the demo's best accuracy.
+QUICK = "pretrain: {epochs: 2}\ntrain: {epochs: 10, patience: 100}\n"
+# Test Pearson of the 4-rank run vs the single-process run: they see the same global batches'
+# worth of data per step but in a different order (DistributedSampler) and with other
+# reconstruction samples — the spread of a change of training seed, measured at ~0.03.
+DDP_TOLERANCE = 0.06
+
+
+def _point_file(root: Path, stage: str, name: str) -> Path:
+    files = list((root / "results" / "demo" / stage).rglob(name))
+    assert len(files) == 1, files
+    return files[0]
+
+
+def _train_log(root: Path) -> str:
+    logs = list((root / "logs" / "demo" / "train").rglob("seed0.log"))
+    assert len(logs) == 1, logs
+    return logs[0].read_text()
+
+
+def _slurm_jobs(rule: str) -> list[dict[str, str]]:
+    """`scontrol show job` fields of the rig's jobs for one rule (newest last)."""
+    ids = subprocess.run(["squeue", "-h", "-t", "all", "-o", "%i|%k"], capture_output=True,
+                         text=True, check=True).stdout.split()
+    jobs = []
+    for line in ids:
+        job_id, comment = line.split("|", 1)
+        if comment.startswith(f"rule_{rule}"):
+            text = subprocess.run(["scontrol", "show", "job", job_id], capture_output=True,
+                                  text=True, check=True).stdout
+            jobs.append(dict(re.findall(r"(\w[\w/:]*)=(\S*)", text)))
+    return sorted(jobs, key=lambda j: int(j["JobId"]))
+
+
+@pytest.fixture(scope="module")
+def slurm_demo(slurm_cluster, tmp_path_factory):
+    """The demo DAG run once through profiles/slurm (rig partition and sizes)."""
+    root = copy_workflow(tmp_path_factory.mktemp("slurm_demo"))
+    (root / "quick.yaml").write_text(QUICK)
+    rig_profile(root / "rig_profile")
+    run_snakemake(root, "--profile", "rig_profile", "--configfile", "quick.yaml", *RIG_FLAGS,
+                  timeout=1800)
+    return root
+
+
+def test_demo_dag_runs_with_joint_training_as_four_rank_ddp(slurm_demo):
+    summary = pd.read_csv(slurm_demo / "results" / "demo" / "summary.tsv", sep="\t")
+    assert len(summary) == 1 and summary.loc[0, "test_pearson"] > 0.3
+    # The job's own log: four ranks, two per node, one world.
+    log = _train_log(slurm_demo)
+    ranks = re.findall(r"rank (\d) of world size (\d) \(2 node\(s\) x 2 process\(es\), "
+                       r"launcher slurm\) on host \S+ node (n\d)", log)
+    assert sorted(ranks) == [("0", "4", "n1"), ("1", "4", "n1"), ("2", "4", "n2"),
+                             ("3", "4", "n2")]
+    assert "Initializing distributed: GLOBAL_RANK: 3, MEMBER: 4/4" in log
+    train = json.loads(_point_file(slurm_demo, "train", "train_summary.json").read_text())
+    assert (train["world_size"], train["num_nodes"], train["launcher"]) == (4, 2, "slurm")
+    assert train["batch_size_per_rank"] * 4 == 1024  # the global batch is the configured one
+    # What Slurm allocated: the geometry the profile derives from its variables.
+    job = _slurm_jobs("train_model")[-1]
+    assert (job["NumNodes"], job["NumTasks"], job["TresPerNode"]) == ("2", "4", "gres:gpu:2")
+    # Pretraining: one job per network, each with one (fake) GPU.
+    pretrain_jobs = _slurm_jobs("pretrain_network")
+    assert len(pretrain_jobs) == 6
+    assert all("gpu:1" in j.get("TresPerJob", "") for j in pretrain_jobs), pretrain_jobs[0]
+
+
+def test_local_profile_sees_slurm_results_as_done_and_one_process_agrees(slurm_demo,
+                                                                         tmp_path):
+    local = tmp_path / "local"
+    shutil.copytree(slurm_demo, local, symlinks=True)
+    # Switching launcher is not a reason to rerun anything...
+    dry = run_snakemake(local, "-n", "--profile", "profiles/local", "--configfile", "quick.yaml")
+    assert jobs_planned(dry.stdout + dry.stderr) == {}, dry.stdout[-2000:]
+    # ...and forcing training to run here, as one process, gives a matching model.
+    run_snakemake(local, "--profile", "profiles/local", "--configfile", "quick.yaml",
+                  "--forcerun", "train_model", timeout=1800)
+    single = json.loads(_point_file(local, "train", "train_summary.json").read_text())
+    assert (single["world_size"], single["launcher"]) == (1, "single")
+    ddp = json.loads(_point_file(slurm_demo, "eval", "metrics.json").read_text())
+    one = json.loads(_point_file(local, "eval", "metrics.json").read_text())
+    assert abs(ddp["test"]["pearson"] - one["test"]["pearson"]) <= DDP_TOLERANCE, (ddp, one)
+
+
+def test_requeued_training_resumes_from_its_checkpoint(slurm_demo, tmp_path):
+    """SIGUSR1 mid-training (what `--signal=SIGUSR1@90` sends before the time limit): the four
+    ranks save requeue_1.ckpt together and rank 0 requeues the job; the restarted job resumes
+    from it and the workflow finishes."""
+    root = tmp_path / "requeue"
+    shutil.copytree(slurm_demo, root, symlinks=True)
+    (root / "longer.yaml").write_text("pretrain: {epochs: 2}\ntrain: {epochs: 16, patience: 100}\n")
+    events: dict[str, object] = {}
+
+    def signal_mid_training() -> None:
+        deadline = time.time() + 900
+        work = root / "results" / "demo" / ".work"
+        while time.time() < deadline:
+            jobs = [j for j in _slurm_jobs("train_model") if j["JobState"] == "RUNNING"
+                    and j["WorkDir"] == str(root)]
+            if jobs and list(work.rglob("last.ckpt")):  # at least one epoch is done
+                job_id = jobs[-1]["JobId"]
+                subprocess.run(["scancel", "--signal=USR1", job_id], check=True)
+                events["signalled"] = job_id
+                break
+            time.sleep(1)
+        else:
+            return
+        # A requeued job waits for its BeginTime (~2 min); let it start at once.
+        while time.time() < deadline:
+            job = {j["JobId"]: j for j in _slurm_jobs("train_model")}.get(job_id, {})
+            if job.get("Restarts", "0") != "0":
+                events["restarts"] = job["Restarts"]
+                if job.get("JobState") == "RUNNING":
+                    return
+                if job.get("Reason") == "BeginTime":
+                    subprocess.run(["scontrol", "update", f"jobid={job_id}", "starttime=now"],
+                                   capture_output=True, check=False)
+            time.sleep(1)
+
+    watcher = threading.Thread(target=signal_mid_training, daemon=True)
+    watcher.start()
+    run_snakemake(root, "--profile", "rig_profile", "--configfile", "longer.yaml", *RIG_FLAGS,
+                  timeout=1800)
+    watcher.join(timeout=10)
+    assert "signalled" in events, "training finished before it could be signalled"
+    assert events.get("restarts") == "1", events
+    train = json.loads(_point_file(root, "train", "train_summary.json").read_text())
+    assert train["resumed_from"] == "requeue_1.ckpt", train
+    assert "resuming from" in _train_log(root)
+    curve = pd.read_csv(_point_file(root, "train", "metrics.csv"))
+    assert sorted(curve["epoch"].dropna().astype(int).unique()) == list(range(16))
+
+
+def test_submitit_slurm_executor_runs_two_node_ddp(slurm_demo, tmp_path):
+    """`geneint submit --cluster slurm`: one sbatch job, srun starts 2 x 2 ranks, Lightning
+    takes the geometry from Slurm."""
+    demo = slurm_demo
+    processed = demo / "data" / "processed"
+    graphs = sorted((processed / "graphs" / "lambda~rule").glob("*.npz"))
+    pretrained = [next((demo / "results" / "demo" / "pretrain").rglob(f"{g.stem}/pretrained.pt"))
+                  for g in graphs]
+    out = tmp_path / "submitted"
+    train = ["--interactions", str(processed / "interactions.parquet"),
+             "--genes", str(processed / "genes.tsv"),
+             "--split", str(processed / "splits" / "random.parquet"),
+             "--graphs", *map(str, graphs), "--pretrained", *map(str, pretrained),
+             "--epochs", "1", "--batch-size", "1024", "--no-progress-bar", "--out", str(out)]
+    proc = subprocess.run(
+        [sys.executable, "-m", "geneint.cli", "submit", "--cluster", "slurm", "--nodes", "2",
+         "--tasks-per-node", "2", "--cpus-per-task", "1", "--mem-gb", "2",
+         "--partition", PARTITION, "--timeout-min", "20", "--folder", str(tmp_path / "logs"),
+         "--wait", "--", *train],
+        capture_output=True, text=True, check=False, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    summary = json.loads((out / "train_summary.json").read_text())
+    assert (summary["world_size"], summary["num_nodes"], summary["launcher"]) == (4, 2, "slurm")
