@@ -163,7 +163,7 @@ def cmd_pretrain(args: argparse.Namespace) -> None:
     torch.set_num_threads(args.threads)
     pretrain_network(args.graph, args.genes, args.out, _model_options(args), epochs=args.epochs,
                      batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay,
-                     recon_loss=args.recon_loss, seed=args.seed,
+                     recon_loss=args.recon_loss, recon_impl=args.recon_impl, seed=args.seed,
                      progress_bar=not args.no_progress_bar)
 
 
@@ -178,6 +178,7 @@ def cmd_train(args: argparse.Namespace) -> None:
         weight_decay=args.weight_decay, gradient_clip=args.gradient_clip or None,
         alpha_schedule=args.alpha_schedule, alpha=args.alpha, alpha_epochs=args.alpha_epochs,
         recon_genes_per_step=args.recon_genes_per_step, recon_loss=args.recon_loss,
+        recon_impl=args.recon_impl,
         scheduler=args.lr_scheduler, early_stopping_patience=args.patience,
         shuffle_labels=args.shuffle_labels, freeze_embedding=args.freeze_embedding,
         tensorboard=args.tensorboard,
@@ -210,6 +211,22 @@ def cmd_submit(args: argparse.Namespace) -> None:
                      summaries[0]["world_size"], summaries[0]["best_val_pearson"] or float("nan"))
 
 
+def cmd_screen(args: argparse.Namespace) -> None:
+    import torch
+
+    from geneint.data.io import iter_lines
+    from geneint.evaluate.screen import screen
+
+    torch.set_num_threads(args.threads)
+    gene_set = None
+    if args.gene_set:
+        gene_set = [line.split("\t")[0].strip() for _, line in iter_lines(args.gene_set)
+                    if line.strip() and not line.startswith(("#", "gene"))]
+    screen(args.checkpoint, args.genes, args.graphs, args.out, gene_set=gene_set,
+           arity=args.arity, top_k=args.top_k, chunk_size=args.chunk_size,
+           max_sets=args.max_sets, progress_bar=not args.no_progress_bar)
+
+
 def cmd_evaluate(args: argparse.Namespace) -> None:
     from geneint.evaluate.predict import evaluate_checkpoint
 
@@ -237,6 +254,9 @@ def _add_model_flags(p: argparse.ArgumentParser) -> None:
                    help="seed of the shared embedding table (same for every network)")
     g.add_argument("--recon-loss", choices=("spec", "original"), default="spec",
                    help="weighted MSE over all G entries (spec) or the original's per-row means")
+    g.add_argument("--recon-impl", choices=("sparse", "dense"), default="sparse",
+                   help="reconstruction loss: exact closed form at O(nnz) cost (sparse) or the "
+                        "(B, G) dense reference (same value; for benchmarks)")
 
 
 def _add_set_inputs(p: argparse.ArgumentParser) -> None:
@@ -406,6 +426,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("train_args", nargs=argparse.REMAINDER,
                    help="-- then the arguments of `geneint train` (must include --out)")
     p.set_defaults(func=cmd_submit)
+
+    p = sub.add_parser("screen", help="score every pair/triple of a gene set; keep the top k")
+    p.add_argument("--checkpoint", required=True, help="best.ckpt of joint training")
+    p.add_argument("--genes", required=True, help="genes.tsv the model was trained with")
+    p.add_argument("--graphs", nargs="+", required=True, help="the model's network graphs")
+    p.add_argument("--gene-set", default=None,
+                   help="file with one ORF per line (first column); default: every gene")
+    p.add_argument("--arity", type=int, choices=(2, 3), default=3)
+    p.add_argument("--top-k", type=int, default=10_000, help="sets kept, by largest |τ̂|")
+    p.add_argument("--chunk-size", type=int, default=262_144, help="sets scored per batch")
+    p.add_argument("--max-sets", type=int, default=None,
+                   help="stop after this many sets (throughput on a prefix)")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--no-progress-bar", action="store_true")
+    p.add_argument("--out", required=True,
+                   help="top-k table (.parquet, or .tsv); <out>.json gets counts and speed")
+    p.set_defaults(func=cmd_screen)
 
     p = sub.add_parser("evaluate", help="predictions + metrics.json from a checkpoint")
     p.add_argument("--checkpoint", required=True)

@@ -259,6 +259,59 @@ class ReconstructionHead(nn.Module):
                 f"activation={self.activation!r})")
 
 
+def weighted_mse_sparse(features: Tensor, out: nn.Linear, owner: Tensor, col: Tensor,
+                        value: Tensor, lam: float, form: str = "spec") -> Tensor:
+    r"""The reconstruction loss over all :math:`G` columns, exactly, at sparse cost.
+
+    With a linear last layer, the predicted row is :math:`x = W f + b` (:math:`W` = ``out.weight``
+    (G, F), :math:`b` = ``out.bias``, :math:`f` = ``head.features(h)``). The zero entries'
+    error is the whole row's squared norm minus that of its non-zero positions, and the norm
+    has a closed form:
+
+    .. math::
+        \sum_{n: z_n = 0} x_n^2 = \lVert x \rVert^2 - \sum_{n: z_n \ne 0} x_n^2, \qquad
+        \lVert x \rVert^2 = f^\top (W^\top W) f + 2\, b^\top W f + \lVert b \rVert^2,
+
+    so a row costs :math:`O(\mathrm{nnz} \cdot F)` plus a shared :math:`O(G F^2)` Gram matrix,
+    instead of :math:`O(G F)` per row for the dense (B, G) prediction. Equal to
+    :func:`weighted_mse` (``form="spec"``) or :func:`weighted_mse_original` (``"original"``)
+    on ``out(features)`` and the dense targets, loss and gradients alike.
+
+    Args:
+        features (torch.Tensor): :math:`(B, F)` inputs to ``out``, one per target row.
+        out (torch.nn.Linear): The head's last layer, :math:`F \to G`.
+        owner (torch.Tensor): :math:`(\mathrm{nnz},)` row (0..B-1) of each non-zero target.
+        col (torch.Tensor): :math:`(\mathrm{nnz},)` its column (0..G-1); unique per row.
+        value (torch.Tensor): :math:`(\mathrm{nnz},)` its value (exact zeros are ignored).
+        lam (float): :math:`\lambda`, the weight of the zero entries.
+        form (str): ``"spec"`` or ``"original"``.
+
+    Returns:
+        A scalar tensor.
+    """
+    if form not in ("spec", "original"):
+        raise ValueError(f"form must be 'spec' or 'original', got {form!r}")
+    keep = value != 0
+    owner, col, value = owner[keep], col[keep], value[keep]
+    weight, bias = out.weight, out.bias
+    num_rows, num_cols = features.shape[0], weight.shape[0]
+    x_nz = (features[owner] * weight[col]).sum(-1)
+    if bias is not None:
+        x_nz = x_nz + bias[col]
+    # ||W f + b||^2 per row, without forming the (B, G) prediction.
+    norm = ((features @ (weight.t() @ weight)) * features).sum(-1)
+    if bias is not None:
+        norm = norm + 2.0 * (features @ (weight.t() @ bias)) + bias.square().sum()
+    err_nonzero = torch.zeros(num_rows, dtype=features.dtype, device=features.device)
+    err_nonzero = err_nonzero.index_add(0, owner, (x_nz - value).square())
+    err_zero = norm - torch.zeros_like(norm).index_add(0, owner, x_nz.square())
+    if form == "spec":
+        return ((err_nonzero + lam * err_zero) / num_cols).mean()
+    nnz = torch.bincount(owner, minlength=num_rows).to(features.dtype)
+    return (err_nonzero / nnz.clamp(min=1)
+            + lam * err_zero / (num_cols - nnz).clamp(min=1)).mean()
+
+
 def _check_same_shape(pred: Tensor, target: Tensor) -> None:
     if pred.shape != target.shape:
         raise ValueError(f"pred and target must have the same shape, got {tuple(pred.shape)} "

@@ -25,13 +25,40 @@ from torch_geometric.utils import to_torch_csr_tensor
 
 from geneint.evaluate.metrics import pearson
 from geneint.graphs.network import NetworkGraph
-from geneint.models.dango import Dango, weighted_mse, weighted_mse_original
+from geneint.models.dango import (
+    Dango,
+    ReconstructionHead,
+    weighted_mse,
+    weighted_mse_original,
+    weighted_mse_sparse,
+)
 from geneint.train.objectives import AdjacencyRows, alpha_at, log_cosh
 
 log = logging.getLogger(__name__)
 
 VARIANTS = ("spec", "original")
 RECON_LOSSES = {"spec": weighted_mse, "original": weighted_mse_original}
+RECON_IMPLS = ("sparse", "dense")
+
+
+def _check_reconstruction(form: str, impl: str) -> None:
+    if form not in RECON_LOSSES or impl not in RECON_IMPLS:
+        raise ValueError(f"reconstruction loss {form!r} / implementation {impl!r}: use one of "
+                         f"{tuple(RECON_LOSSES)} / {RECON_IMPLS}")
+
+
+def reconstruction_loss(head: ReconstructionHead, h_rows: Tensor, targets: AdjacencyRows,
+                        rows: Tensor, lam: float, form: str = "spec",
+                        impl: str = "sparse") -> Tensor:
+    """Weighted MSE between predicted and true adjacency rows ``rows`` of one network.
+
+    ``sparse`` is exact over all G columns at O(nnz) cost (``weighted_mse_sparse``); ``dense``
+    builds the (B, G) prediction and targets — the reference form, kept for tests and benchmarks.
+    """
+    _check_reconstruction(form, impl)
+    if impl == "dense":
+        return RECON_LOSSES[form](head(h_rows), targets(rows), lam)
+    return weighted_mse_sparse(head.features(h_rows), head.out, *targets.sparse(rows), lam, form)
 LR_SCHEDULERS = ("cosine", "plateau", "none")
 
 
@@ -117,11 +144,14 @@ class NetworkPretrainer(L.LightningModule):
         embedding_seed: seed of the frozen shared embedding table.
         recon_loss: ``spec`` (mean over all G entries) or ``original`` (the original code's
             per-row means of non-zero and zero entries).
+        recon_impl: ``sparse`` (exact, O(nnz)) or ``dense`` (reference); see
+            :func:`reconstruction_loss`.
     """
 
     def __init__(self, model_config: dict[str, Any], lam: float, embedding_seed: int,
                  lr: float = 1e-3, weight_decay: float = 0.0, recon_loss: str = "spec",
-                 max_epochs: int = 10, scheduler: str = "none") -> None:
+                 max_epochs: int = 10, scheduler: str = "none",
+                 recon_impl: str = "sparse") -> None:
         super().__init__()
         self.save_hyperparameters()
         config = {**model_config, "num_networks": 1}
@@ -130,7 +160,7 @@ class NetworkPretrainer(L.LightningModule):
             self.model.embedding.weight.copy_(
                 frozen_embedding_init(config["num_genes"], config["dim"], embedding_seed))
         self.model.embedding.weight.requires_grad_(False)
-        self.recon_fn = RECON_LOSSES[recon_loss]
+        _check_reconstruction(recon_loss, recon_impl)
         self._graph: GraphTensors | None = None
 
     def attach_graph(self, graph: NetworkGraph) -> None:
@@ -150,8 +180,9 @@ class NetworkPretrainer(L.LightningModule):
     def training_step(self, batch: Sequence[Tensor], batch_idx: int) -> Tensor:
         (rows,) = batch
         h = self.node_embeddings()[rows]
-        loss = self.recon_fn(self.model.reconstruct(0, h), self.graph().targets[0](rows),
-                             self.hparams.lam)
+        loss = reconstruction_loss(self.model.recon_heads[0], h, self.graph().targets[0], rows,
+                                   self.hparams.lam, self.hparams.recon_loss,
+                                   self.hparams.recon_impl)
         self.log("train/reconstruction", loss, prog_bar=True, on_step=False, on_epoch=True,
                  batch_size=rows.numel())
         return loss
@@ -198,7 +229,8 @@ class JointDango(L.LightningModule):
                  weight_decay: float = 1e-4, alpha_schedule: str = "constant",
                  alpha: float = 0.001, alpha_epochs: int = 10, recon_genes_per_step: int = 960,
                  recon_loss: str = "spec", scheduler: str = "cosine",
-                 max_epochs: int = 50, freeze_embedding: bool = False) -> None:
+                 max_epochs: int = 50, freeze_embedding: bool = False,
+                 recon_impl: str = "sparse") -> None:
         super().__init__()
         if len(networks) != len(lambdas) or len(networks) != model_config["num_networks"]:
             raise ValueError(f"{len(networks)} networks, {len(lambdas)} λ values, model has "
@@ -209,7 +241,7 @@ class JointDango(L.LightningModule):
         # Keep H^(0) at its pretraining values: the GNNs then carry all gene-specific signal,
         # which limits memorisation of gene identities on small data.
         self.model.embedding.weight.requires_grad_(not freeze_embedding)
-        self.recon_fn = RECON_LOSSES[recon_loss]
+        _check_reconstruction(recon_loss, recon_impl)
         self._graphs: GraphTensors | None = None
         self._val_outputs: list[tuple[Tensor, Tensor, Tensor]] = []
         self._val_meta: Tensor | None = None
@@ -264,8 +296,9 @@ class JointDango(L.LightningModule):
         num_genes = self.hparams.model_config["num_genes"]
         n = min(self.hparams.recon_genes_per_step, num_genes)
         rows = torch.randperm(num_genes, device=node_embeddings.device)[:n]
-        losses = [self.recon_fn(self.model.reconstruct(k, node_embeddings[k, rows]),
-                                self.graphs().targets[k](rows), lam)
+        losses = [reconstruction_loss(self.model.recon_heads[k], node_embeddings[k, rows],
+                                      self.graphs().targets[k], rows, lam,
+                                      self.hparams.recon_loss, self.hparams.recon_impl)
                   for k, lam in enumerate(self.hparams.lambdas)]
         return torch.stack(losses).mean()
 

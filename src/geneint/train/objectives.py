@@ -62,13 +62,18 @@ class AdjacencyRows(torch.nn.Module):
         self.register_buffer("col", edge_index[1].clone(), persistent=False)
         self.register_buffer("weight", weight.float().clone(), persistent=False)
 
-    def forward(self, rows: Tensor) -> Tensor:
-        """(B,) node ids -> (B, G) dense target rows."""
+    def sparse(self, rows: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """(B,) node ids -> the non-zero targets as (owner row 0..B-1, column, weight)."""
         start = self.ptr[rows]
         count = self.ptr[rows + 1] - start
         owner = torch.repeat_interleave(torch.arange(rows.numel(), device=rows.device), count)
         first = torch.repeat_interleave(start - (torch.cumsum(count, 0) - count), count)
         entry = first + torch.arange(owner.numel(), device=rows.device)
-        out = torch.zeros(rows.numel(), self.num_nodes, device=rows.device)
-        out[owner, self.col[entry]] = self.weight[entry]
+        return owner, self.col[entry], self.weight[entry]
+
+    def forward(self, rows: Tensor) -> Tensor:
+        """(B,) node ids -> (B, G) dense target rows (the reference form; tests, small G)."""
+        owner, col, weight = self.sparse(rows)
+        out = torch.zeros(rows.numel(), self.num_nodes, dtype=weight.dtype, device=rows.device)
+        out[owner, col] = weight
         return out

@@ -97,7 +97,8 @@ def _trainer(out_dir: Path, max_epochs: int, callbacks: list, devices: int | str
 def pretrain_network(graph_path: PathLike, genes_path: PathLike, out_dir: PathLike,
                      model: ModelOptions, epochs: int = 20, batch_size: int = 96,
                      lr: float = 1e-3, weight_decay: float = 0.0, recon_loss: str = "spec",
-                     seed: int = 0, progress_bar: bool = True) -> dict[str, Any]:
+                     recon_impl: str = "sparse", seed: int = 0,
+                     progress_bar: bool = True) -> dict[str, Any]:
     """Pretrain one network's GNN + reconstruction head; see module docstring for outputs."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -107,7 +108,7 @@ def pretrain_network(graph_path: PathLike, genes_path: PathLike, out_dir: PathLi
     module = NetworkPretrainer(model.config(len(genes), 1), lam=graph.lam,
                                embedding_seed=model.embedding_seed, lr=lr,
                                weight_decay=weight_decay, recon_loss=recon_loss,
-                               max_epochs=epochs)
+                               recon_impl=recon_impl, max_epochs=epochs)
     module.attach_graph(graph)
     work = out_dir / ".lightning"
     trainer = _trainer(work, epochs, [], progress_bar=progress_bar)
@@ -141,6 +142,7 @@ class JointOptions:
     alpha_epochs: int = 10
     recon_genes_per_step: int = 960
     recon_loss: str = "spec"
+    recon_impl: str = "sparse"
     scheduler: str = "cosine"
     early_stopping_patience: int = 10
     shuffle_labels: bool = False
@@ -185,7 +187,8 @@ def train_joint(interactions: PathLike, genes_path: PathLike, split: PathLike, f
         lr=options.lr, weight_decay=options.weight_decay,
         alpha_schedule=options.alpha_schedule, alpha=options.alpha,
         alpha_epochs=options.alpha_epochs, recon_genes_per_step=options.recon_genes_per_step,
-        recon_loss=options.recon_loss, scheduler=options.scheduler, max_epochs=options.epochs,
+        recon_loss=options.recon_loss, recon_impl=options.recon_impl,
+        scheduler=options.scheduler, max_epochs=options.epochs,
         freeze_embedding=options.freeze_embedding,
     )
     module.attach_graphs(graphs)

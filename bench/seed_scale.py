@@ -1,0 +1,323 @@
+"""Seed-scale benchmarks: pretraining and joint-training epoch times, screening throughput,
+peak memory — medians over repeated runs, each run in a fresh process.
+
+    python bench/seed_scale.py all [--data bench/.data] [--repeats 3] [--threads 2]
+
+Data: ``geneint synth --scale seed`` (6,607 genes, six STRING v9.1 channels, ~91k Kuzmin-2018-
+format triples), prepared once through the real CLI stages into ``--data``. Every figure is
+printed as a table row and appended to ``bench/results.jsonl`` (with the machine);
+``docs/benchmarks.md`` quotes them. Setups:
+
+- ``pretrain``: one epoch over all genes of one network (the figure is the sum over the six
+  networks); ``plain`` = dense reconstruction in batches of 96 genes (DANGO's setting), ``fast`` =
+  the exact sparse closed form over all genes per step.
+- ``joint``: one training epoch (validation excluded) over all triples of the training set,
+  normalised to 91k triples; ``plain`` = dense reconstruction, ``fast`` = sparse.
+- ``screen``: triples/s of ``geneint screen`` on the 1,400 genes of the Kuzmin screen, measured
+  on a prefix of the enumeration and extrapolated to all C(1400, 3) triples.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+CHANNELS = ("neighborhood", "fusion", "cooccurence", "coexpression", "experimental", "database")
+LAMBDA = {"coexpression": 0.1, "experimental": 0.1, "neighborhood": 1.0, "fusion": 1.0,
+          "cooccurence": 1.0, "database": 1.0}
+SEED_TRIPLES = 91_000  # the seed study's Kuzmin-2018 triples
+
+SETUPS = {
+    "pretrain": {"plain": {"recon_impl": "dense", "batch_size": 96},
+                 "fast": {"recon_impl": "sparse", "batch_size": 6607}},
+    "joint": {"plain": {"recon_impl": "dense", "batch_size": 1024},
+              "fast": {"recon_impl": "sparse", "batch_size": 1024}},
+}
+
+
+def geneint(*argv: str) -> None:
+    from geneint.cli import main
+
+    if main(list(argv)) != 0:
+        raise SystemExit(f"geneint {' '.join(argv)} failed")
+
+
+def prepare(data: Path) -> None:
+    """Seed-scale data through the real stages (skipped when already there)."""
+    done = data / "prepared.json"
+    if done.exists():
+        return
+    raw, processed = data / "raw", data / "processed"
+    geneint("synth", "--out", str(raw), "--seed", "0", "--scale", "seed")
+    edges = processed / "string" / "v9.1.parquet"
+    geneint("parse", "string", "--raw",
+            str(raw / "string" / "4932.protein.links.detailed.v9.1.txt.gz"), "--out", str(edges))
+    genes = processed / "genes.tsv"
+    geneint("genes", "--sgd", str(raw / "sgd" / "SGD_features.tab"), "--string", str(edges),
+            "--universe", "sgd", "--out", str(genes))
+    interactions = processed / "interactions.parquet"
+    geneint("parse", "interactions", "--kuzmin2018", str(raw / "kuzmin2018" /
+                                                         "aao1729_data_s1.tsv"),
+            "--genes", str(genes), "--arity", "3", "--out", str(interactions))
+    geneint("split", "--interactions", str(interactions), "--kind", "random", "--seed", "0",
+            "--folds", "20", "--val-fraction", "0.02", "--out",
+            str(processed / "splits" / "random.parquet"))
+    for channel in CHANNELS:
+        geneint("graphs", "build", "--network", f"string_v9.1_{channel}", "--edges", str(edges),
+                "--releases", "9.1", "--genes", str(genes), "--lambda-config",
+                *(f"{k}={v}" for k, v in LAMBDA.items()),
+                "--out", str(processed / "graphs" / f"string_v9.1_{channel}.npz"))
+    done.write_text(json.dumps({"prepared": time.strftime("%Y-%m-%d %H:%M:%S")}) + "\n")
+
+
+# --- one measurement per process ---------------------------------------------------------
+class EpochTimer:
+    """Lightning callback: wall time of each training epoch (validation excluded)."""
+
+    def __new__(cls):
+        from lightning.pytorch.callbacks import Callback
+
+        class _Timer(Callback):
+            def __init__(self) -> None:
+                self.seconds: list[float] = []
+
+            def on_train_epoch_start(self, trainer, module) -> None:
+                self._start = time.perf_counter()
+
+            def on_train_epoch_end(self, trainer, module) -> None:
+                self.seconds.append(time.perf_counter() - self._start)
+
+        return _Timer()
+
+
+def _trainer(epochs: int, timer, validate: bool):
+    import lightning as L
+
+    return L.Trainer(accelerator="cpu", devices=1, max_epochs=epochs, callbacks=[timer],
+                     logger=False, enable_checkpointing=False, enable_progress_bar=False,
+                     enable_model_summary=False, num_sanity_val_steps=0,
+                     limit_val_batches=1.0 if validate else 0)
+
+
+def measure_pretrain(data: Path, channel: str, recon_impl: str, batch_size: int,
+                     epochs: int) -> dict:
+    from geneint.data.tables import read_gene_index
+    from geneint.graphs.network import read_graph
+    from geneint.train.data import GeneDataModule
+    from geneint.train.modules import NetworkPretrainer
+    from geneint.train.run import ModelOptions
+
+    genes = read_gene_index(data / "processed" / "genes.tsv")
+    graph = read_graph(data / "processed" / "graphs" / f"string_v9.1_{channel}.npz", genes)
+    module = NetworkPretrainer(ModelOptions().config(len(genes), 1), lam=graph.lam,
+                               embedding_seed=0, recon_impl=recon_impl, max_epochs=epochs)
+    module.attach_graph(graph)
+    timer = EpochTimer()
+    _trainer(epochs, timer, validate=False).fit(module, GeneDataModule(len(genes), batch_size))
+    return {"epoch_seconds": timer.seconds, "edges": int(graph.edge_index.shape[1])}
+
+
+def measure_joint(data: Path, recon_impl: str, batch_size: int, epochs: int,
+                  checkpoint: str | None) -> dict:
+    from geneint.data.tables import read_gene_index
+    from geneint.train.data import InteractionDataModule, load_graphs
+    from geneint.train.modules import JointDango
+    from geneint.train.run import ModelOptions
+
+    processed = data / "processed"
+    genes = read_gene_index(processed / "genes.tsv")
+    graphs = load_graphs([processed / "graphs" / f"string_v9.1_{c}.npz" for c in CHANNELS],
+                         genes)
+    datamodule = InteractionDataModule(processed / "interactions.parquet",
+                                       processed / "genes.tsv",
+                                       processed / "splits" / "random.parquet", 0,
+                                       batch_size=batch_size)
+    datamodule.setup("fit")
+    module = JointDango(ModelOptions().config(len(genes), len(graphs)),
+                        networks=[g.name for g in graphs], lambdas=[g.lam for g in graphs],
+                        tau_mean=datamodule.tau_mean, tau_std=datamodule.tau_std,
+                        alpha_schedule="linear_until_uniform", recon_impl=recon_impl,
+                        max_epochs=epochs)
+    module.attach_graphs(graphs)
+    timer = EpochTimer()
+    trainer = _trainer(epochs, timer, validate=checkpoint is not None)
+    trainer.fit(module, datamodule=datamodule)
+    if checkpoint:
+        trainer.save_checkpoint(checkpoint)
+    train_sets = len(datamodule.sets["train"].tau)
+    return {"epoch_seconds": timer.seconds, "train_triples": train_sets,
+            "epoch_seconds_91k": [s * SEED_TRIPLES / train_sets for s in timer.seconds]}
+
+
+def measure_screen(data: Path, checkpoint: str, max_sets: int, chunk_size: int) -> dict:
+    import pandas as pd
+
+    from geneint.evaluate.screen import screen
+
+    processed = data / "processed"
+    frame = pd.read_parquet(processed / "interactions.parquet")
+    kuzmin_genes = sorted(set(frame[["gene_a", "gene_b", "gene_c"]].to_numpy().ravel()) - {""})
+    out = data / "screen" / f"top_{max_sets}.parquet"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    summary = screen(checkpoint, processed / "genes.tsv",
+                     [processed / "graphs" / f"string_v9.1_{c}.npz" for c in CHANNELS], out,
+                     gene_set=kuzmin_genes, arity=3, top_k=10_000, chunk_size=chunk_size,
+                     max_sets=max_sets, progress_bar=False)
+    return {"sets_per_second": summary["sets_per_second"], "genes": summary["genes"],
+            "sets_total": summary["sets_total"], "sets_scored": summary["sets_scored"]}
+
+
+def child(args: argparse.Namespace) -> None:
+    import torch
+
+    torch.set_num_threads(args.threads)
+    data = Path(args.data)
+    if args.what == "pretrain":
+        result = measure_pretrain(data, args.channel, args.recon_impl, args.batch_size,
+                                  args.epochs)
+    elif args.what == "joint":
+        result = measure_joint(data, args.recon_impl, args.batch_size, args.epochs,
+                               args.checkpoint)
+    else:
+        result = measure_screen(data, args.checkpoint, args.max_sets, args.chunk_size)
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print("RESULT " + json.dumps(result), flush=True)
+
+
+def run_child(data: Path, threads: int, *argv: str) -> dict:
+    cmd = [sys.executable, __file__, "_child", "--data", str(data), "--threads", str(threads),
+           *argv]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    for line in proc.stdout.splitlines():
+        if line.startswith("RESULT "):
+            return json.loads(line[len("RESULT "):])
+    raise SystemExit(f"{' '.join(cmd)} failed:\n{proc.stderr[-3000:]}")
+
+
+# --- the suite ---------------------------------------------------------------------------
+def median_epoch(result: dict, key: str = "epoch_seconds") -> float:
+    """Epochs after the first (warm-up) when there are several."""
+    seconds = result[key][1:] or result[key]
+    return statistics.median(seconds)
+
+
+def bench_pretrain(data: Path, args) -> list[dict]:
+    rows = []
+    for setup, params in SETUPS["pretrain"].items():
+        totals, rss = [], []
+        for _ in range(args.repeats):
+            per_network = [run_child(data, args.threads, "pretrain", "--channel", channel,
+                                     "--recon-impl", params["recon_impl"], "--batch-size",
+                                     str(params["batch_size"]), "--epochs",
+                                     str(args.pretrain_epochs)) for channel in CHANNELS]
+            totals.append(sum(median_epoch(r) for r in per_network))
+            rss.append(max(r["peak_rss_mb"] for r in per_network))
+        rows.append({"benchmark": "pretrain epoch, all genes x 6 networks (s)", "setup": setup,
+                     **params, "runs": totals, "median": statistics.median(totals),
+                     "peak_rss_mb": max(rss)})
+    return rows
+
+
+def bench_joint(data: Path, args) -> list[dict]:
+    rows = []
+    for setup, params in SETUPS["joint"].items():
+        results = [run_child(data, args.threads, "joint", "--recon-impl", params["recon_impl"],
+                             "--batch-size", str(params["batch_size"]), "--epochs",
+                             str(args.joint_epochs)) for _ in range(args.repeats)]
+        runs = [median_epoch(r, "epoch_seconds_91k") for r in results]
+        rows.append({"benchmark": "joint epoch over 91k triples (s)", "setup": setup, **params,
+                     "runs": runs, "median": statistics.median(runs),
+                     "peak_rss_mb": max(r["peak_rss_mb"] for r in results)})
+    return rows
+
+
+def bench_screen(data: Path, args) -> list[dict]:
+    checkpoint = data / "screen" / "model.ckpt"
+    if not checkpoint.exists():  # a briefly trained model: throughput does not depend on it
+        checkpoint.parent.mkdir(parents=True, exist_ok=True)
+        run_child(data, args.threads, "joint", "--recon-impl", "sparse", "--batch-size", "1024",
+                  "--epochs", "1", "--checkpoint", str(checkpoint))
+    rows = []
+    for max_sets in (args.screen_sets // 4, args.screen_sets):
+        results = [run_child(data, args.threads, "screen", "--checkpoint", str(checkpoint),
+                             "--max-sets", str(max_sets), "--chunk-size", str(args.chunk_size))
+                   for _ in range(args.repeats)]
+        runs = [r["sets_per_second"] for r in results]
+        total = results[0]["sets_total"]
+        rows.append({"benchmark": "screen throughput (triples/s)", "setup": f"{max_sets:,} sets",
+                     "runs": runs, "median": statistics.median(runs),
+                     "peak_rss_mb": max(r["peak_rss_mb"] for r in results),
+                     "extrapolated_all_triples_s": total / statistics.median(runs),
+                     "genes": results[0]["genes"], "sets_total": total})
+    return rows
+
+
+def machine() -> dict:
+    import torch
+
+    cpu = next((line.split(":", 1)[1].strip() for line in
+                Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")),
+               platform.processor())
+    return {"cpu": cpu, "cores": len(os.sched_getaffinity(0)),
+            "python": platform.python_version(), "torch": torch.__version__}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("what", choices=("all", "prepare", "pretrain", "joint", "screen",
+                                         "_child"))
+    parser.add_argument("child_what", nargs="?", choices=("pretrain", "joint", "screen"))
+    parser.add_argument("--data", default=str(HERE / ".data"))
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--pretrain-epochs", type=int, default=3)
+    parser.add_argument("--joint-epochs", type=int, default=2)
+    parser.add_argument("--screen-sets", type=int, default=20_000_000)
+    parser.add_argument("--chunk-size", type=int, default=262_144)
+    # child-only
+    parser.add_argument("--channel", default="coexpression")
+    parser.add_argument("--recon-impl", default="sparse")
+    parser.add_argument("--batch-size", type=int, default=1024)
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--checkpoint", default=None)
+    parser.add_argument("--max-sets", type=int, default=1_000_000)
+    args = parser.parse_args()
+    if args.what == "_child":
+        args.what = args.child_what
+        child(args)
+        return
+    data = Path(args.data)
+    prepare(data)
+    if args.what == "prepare":
+        return
+    benches = {"pretrain": bench_pretrain, "joint": bench_joint, "screen": bench_screen}
+    chosen = list(benches) if args.what == "all" else [args.what]
+    info = {**machine(), "threads": args.threads, "repeats": args.repeats,
+            "command": " ".join(sys.argv), "date": time.strftime("%Y-%m-%d %H:%M")}
+    print(f"# {info['cpu']}, {info['cores']} cores, torch {info['torch']}, "
+          f"{args.threads} threads, median of {args.repeats}")
+    with open(HERE / "results.jsonl", "a") as log:
+        for name in chosen:
+            for row in benches[name](data, args):
+                row["machine"] = info
+                log.write(json.dumps(row) + "\n")
+                runs = ", ".join(f"{r:,.3g}" for r in row["runs"])
+                extra = (f"; all {row['sets_total']:,} triples of {row['genes']} genes: "
+                         f"{row['extrapolated_all_triples_s'] / 60:.1f} min"
+                         if "extrapolated_all_triples_s" in row else "")
+                print(f"{row['benchmark']:<45} {row['setup']:<14} median {row['median']:,.4g}"
+                      f"  (runs {runs}; peak RSS {row['peak_rss_mb']:,.0f} MB{extra})",
+                      flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,170 @@
+"""Score every pair or triple of a gene set with a trained model, keeping the top k by |τ̂|.
+
+The GNNs and the meta-embedding run once; the sets are then enumerated in index order
+(i < j < k) in chunks and scored by the set model alone, so memory is one chunk plus the
+running top k, whatever the number of sets (1,400 genes have 457 M triples).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import torch
+
+from geneint.data.io import PathLike, write_parquet_atomic, write_text_atomic
+from geneint.data.tables import read_gene_index
+from geneint.train.data import load_graphs
+from geneint.train.modules import JointDango
+
+log = logging.getLogger(__name__)
+
+
+def count_sets(num_genes: int, arity: int) -> int:
+    return math.comb(num_genes, arity)
+
+
+def iter_sets(num_genes: int, arity: int, chunk_size: int) -> Iterator[torch.Tensor]:
+    """All index sets i < j (< k) of ``num_genes`` genes, as (≤ chunk_size, arity) blocks."""
+    if arity not in (2, 3):
+        raise ValueError(f"arity must be 2 or 3, got {arity}")
+    if arity == 2:
+        pending: list[torch.Tensor] = []
+        size = 0
+        for i in range(num_genes - 1):
+            rest = torch.arange(i + 1, num_genes)
+            pending.append(torch.stack([torch.full_like(rest, i), rest], 1))
+            size += rest.numel()
+            if size >= chunk_size:
+                yield from _split(torch.cat(pending), chunk_size)
+                pending, size = [], 0
+        if pending:
+            yield from _split(torch.cat(pending), chunk_size)
+        return
+    pending, size = [], 0
+    for i in range(num_genes - 2):
+        m = num_genes - i - 1  # genes after i; their pairs follow i
+        pairs = torch.triu_indices(m, m, offset=1).t() + (i + 1)
+        pending.append(torch.cat([torch.full((pairs.shape[0], 1), i), pairs], 1))
+        size += pairs.shape[0]
+        if size >= chunk_size:
+            yield from _split(torch.cat(pending), chunk_size)
+            pending, size = [], 0
+    if pending:
+        yield from _split(torch.cat(pending), chunk_size)
+
+
+def _split(block: torch.Tensor, chunk_size: int) -> Iterator[torch.Tensor]:
+    yield from torch.split(block, chunk_size)
+
+
+class TopK:
+    """The k sets with the largest |score| seen so far (ties: earliest)."""
+
+    def __init__(self, k: int) -> None:
+        self.k = k
+        self.scores = torch.empty(0)
+        self.sets = torch.empty(0, 0, dtype=torch.long)
+
+    def add(self, sets: torch.Tensor, scores: torch.Tensor) -> None:
+        if self.sets.numel() == 0:
+            self.sets = sets[:0]
+        all_scores = torch.cat([self.scores, scores])
+        all_sets = torch.cat([self.sets, sets])
+        if all_scores.numel() > self.k:
+            keep = torch.topk(all_scores.abs(), self.k, sorted=False).indices
+            all_scores, all_sets = all_scores[keep], all_sets[keep]
+        self.scores, self.sets = all_scores, all_sets
+
+    def sorted(self) -> tuple[torch.Tensor, torch.Tensor]:
+        order = torch.argsort(self.scores.abs(), descending=True, stable=True)
+        return self.sets[order], self.scores[order]
+
+
+class SetScorer:
+    """A trained model reduced to scoring index sets: meta-embedding computed once."""
+
+    def __init__(self, checkpoint: PathLike, genes_path: PathLike,
+                 graph_paths: list[PathLike]) -> None:
+        self.genes = read_gene_index(genes_path)
+        self.module = JointDango.load_from_checkpoint(checkpoint, map_location="cpu")
+        self.module.attach_graphs(load_graphs(graph_paths, self.genes))
+        self.module.eval()
+        with torch.inference_mode():
+            self.meta, _ = self.module.model.embed(self.module.edge_indices())
+
+    @torch.inference_mode()
+    def score(self, sets: torch.Tensor) -> torch.Tensor:
+        """Predicted τ (published scale) of (B, S) gene-index sets."""
+        mask = torch.ones_like(sets, dtype=torch.bool)
+        return self.module.predict_sets(sets, mask, self.meta)
+
+
+def screen(checkpoint: PathLike, genes_path: PathLike, graph_paths: list[PathLike],
+           out: PathLike, gene_set: list[str] | None = None, arity: int = 3,
+           top_k: int = 10_000, chunk_size: int = 262_144, max_sets: int | None = None,
+           progress_bar: bool = True) -> dict[str, Any]:
+    """Score all sets of ``gene_set`` (default: every gene); write the top k to ``out``.
+
+    ``out`` gets ``gene_a, gene_b[, gene_c], tau_pred, rank`` (parquet, or TSV when the name ends
+    in ``.tsv``) and ``<out>.json`` with counts and throughput. ``max_sets`` stops early (for
+    measuring throughput on a prefix of the enumeration).
+    """
+    scorer = SetScorer(checkpoint, genes_path, graph_paths)
+    index = {g: i for i, g in enumerate(scorer.genes)}
+    if gene_set is None:
+        members = torch.arange(len(scorer.genes))
+    else:
+        unknown = [g for g in gene_set if g not in index]
+        if unknown:
+            raise ValueError(f"{len(unknown)} genes are not in {genes_path}: {unknown[:5]}")
+        members = torch.tensor(sorted({index[g] for g in gene_set}))
+    total = count_sets(len(members), arity)
+    planned = total if max_sets is None else min(total, max_sets)
+    top = TopK(top_k)
+    done = 0
+    bar = _progress(planned, progress_bar)
+    start = time.perf_counter()
+    for local in iter_sets(len(members), arity, chunk_size):
+        if done >= planned:
+            break
+        local = local[: planned - done]
+        sets = members[local]
+        top.add(sets, scorer.score(sets))
+        done += local.shape[0]
+        bar.update(local.shape[0])
+    seconds = time.perf_counter() - start
+    bar.close()
+    best_sets, best_scores = top.sorted()
+    columns = ["gene_a", "gene_b", "gene_c"][:arity]
+    names = pd.Series(scorer.genes)
+    table = pd.DataFrame({c: names.iloc[best_sets[:, j].numpy()].to_numpy()
+                          for j, c in enumerate(columns)})
+    table["tau_pred"] = best_scores.numpy()
+    table["rank"] = range(1, len(table) + 1)
+    out = Path(out)
+    if out.suffix == ".tsv":
+        write_text_atomic(out, table.to_csv(sep="\t", index=False))
+    else:
+        write_parquet_atomic(table, out)
+    summary = {"genes": len(members), "arity": arity, "sets_total": total, "sets_scored": done,
+               "seconds": seconds, "sets_per_second": done / seconds if seconds else None,
+               "top_k": len(table), "chunk_size": chunk_size,
+               "threads": torch.get_num_threads(), "checkpoint": str(checkpoint)}
+    write_text_atomic(out.with_name(out.name + ".json"), json.dumps(summary, indent=2) + "\n")
+    log.info("scored %d of %d sets of %d genes in %.1f s (%.0f sets/s); top %d in %s", done,
+             total, len(members), seconds, summary["sets_per_second"] or 0, len(table), out)
+    return summary
+
+
+def _progress(total: int, enabled: bool):
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="set", unit_scale=True, disable=not enabled,
+                mininterval=2.0)
