@@ -193,9 +193,9 @@ def child(args: argparse.Namespace) -> None:
     print("RESULT " + json.dumps(result), flush=True)
 
 
-def run_child(data: Path, threads: int, *argv: str) -> dict:
-    cmd = [sys.executable, __file__, "_child", "--data", str(data), "--threads", str(threads),
-           *argv]
+def run_child(data: Path, threads: int, kind: str, *options: str) -> dict:
+    cmd = [sys.executable, __file__, "_child", kind, "--data", str(data), "--threads",
+           str(threads), *options]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     for line in proc.stdout.splitlines():
         if line.startswith("RESULT "):
@@ -281,8 +281,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--pretrain-epochs", type=int, default=3)
     parser.add_argument("--joint-epochs", type=int, default=2)
-    parser.add_argument("--screen-sets", type=int, default=20_000_000)
-    parser.add_argument("--chunk-size", type=int, default=262_144)
+    parser.add_argument("--screen-sets", type=int, default=4_000_000)
+    parser.add_argument("--chunk-size", type=int, default=16_384)
     # child-only
     parser.add_argument("--channel", default="coexpression")
     parser.add_argument("--recon-impl", default="sparse")

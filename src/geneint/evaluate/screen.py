@@ -108,7 +108,7 @@ class SetScorer:
 
 def screen(checkpoint: PathLike, genes_path: PathLike, graph_paths: list[PathLike],
            out: PathLike, gene_set: list[str] | None = None, arity: int = 3,
-           top_k: int = 10_000, chunk_size: int = 262_144, max_sets: int | None = None,
+           top_k: int = 10_000, chunk_size: int = 16_384, max_sets: int | None = None,
            progress_bar: bool = True) -> dict[str, Any]:
     """Score all sets of ``gene_set`` (default: every gene); write the top k to ``out``.
 

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import torch
 from torch import Tensor
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import BatchSampler, DataLoader, RandomSampler, TensorDataset
 
 from geneint.data.io import PathLike
 from geneint.data.splits import read_split
@@ -159,5 +159,9 @@ class GeneDataModule(L.LightningDataModule):
         self.batch_size = batch_size
 
     def train_dataloader(self) -> DataLoader:
-        return DataLoader(TensorDataset(torch.arange(self.num_genes)),
-                          batch_size=self.batch_size, shuffle=True)
+        # Whole batches are indexed at once (the same shuffled order as shuffle=True): with the
+        # sparse loss a batch can hold every gene, and collating thousands of 0-d tensors one
+        # by one would cost more than the step itself.
+        genes = TensorDataset(torch.arange(self.num_genes))
+        batches = BatchSampler(RandomSampler(genes), self.batch_size, drop_last=False)
+        return DataLoader(genes, batch_size=None, sampler=batches)
