@@ -282,7 +282,7 @@ def main() -> None:
     parser.add_argument("--pretrain-epochs", type=int, default=3)
     parser.add_argument("--joint-epochs", type=int, default=2)
     parser.add_argument("--screen-sets", type=int, default=4_000_000)
-    parser.add_argument("--chunk-size", type=int, default=16_384)
+    parser.add_argument("--chunk-size", type=int, default=1_024)
     # child-only
     parser.add_argument("--channel", default="coexpression")
     parser.add_argument("--recon-impl", default="sparse")

@@ -435,7 +435,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="file with one ORF per line (first column); default: every gene")
     p.add_argument("--arity", type=int, choices=(2, 3), default=3)
     p.add_argument("--top-k", type=int, default=10_000, help="sets kept, by largest |τ̂|")
-    p.add_argument("--chunk-size", type=int, default=16_384,
+    p.add_argument("--chunk-size", type=int, default=1_024,
                    help="sets scored per batch (memory grows with it, not with the set count)")
     p.add_argument("--max-sets", type=int, default=None,
                    help="stop after this many sets (throughput on a prefix)")

@@ -75,6 +75,11 @@ class TopK:
     def add(self, sets: torch.Tensor, scores: torch.Tensor) -> None:
         if self.sets.numel() == 0:
             self.sets = sets[:0]
+        if self.scores.numel() >= self.k:  # full: only sets that beat the current k-th count
+            better = scores.abs() > self.scores.abs().min()
+            sets, scores = sets[better], scores[better]
+            if scores.numel() == 0:
+                return
         all_scores = torch.cat([self.scores, scores])
         all_sets = torch.cat([self.sets, sets])
         if all_scores.numel() > self.k:
@@ -88,7 +93,9 @@ class TopK:
 
 
 class SetScorer:
-    """A trained model reduced to scoring index sets: meta-embedding computed once."""
+    """A trained model reduced to scoring full index sets: the GNNs, the meta-embedding and
+    every per-gene part of the set model (first-layer attention projections, static
+    embeddings) are computed once; a set then costs only what depends on the whole set."""
 
     def __init__(self, checkpoint: PathLike, genes_path: PathLike,
                  graph_paths: list[PathLike]) -> None:
@@ -98,17 +105,17 @@ class SetScorer:
         self.module.eval()
         with torch.inference_mode():
             self.meta, _ = self.module.model.embed(self.module.edge_indices())
+            self.cache = self.module.model.hyper.gene_cache(self.meta)
 
     @torch.inference_mode()
     def score(self, sets: torch.Tensor) -> torch.Tensor:
         """Predicted τ (published scale) of (B, S) gene-index sets."""
-        mask = torch.ones_like(sets, dtype=torch.bool)
-        return self.module.predict_sets(sets, mask, self.meta)
+        return self.module.published_scale(self.module.model.hyper.score_cached(self.cache, sets))
 
 
 def screen(checkpoint: PathLike, genes_path: PathLike, graph_paths: list[PathLike],
            out: PathLike, gene_set: list[str] | None = None, arity: int = 3,
-           top_k: int = 10_000, chunk_size: int = 16_384, max_sets: int | None = None,
+           top_k: int = 10_000, chunk_size: int = 1_024, max_sets: int | None = None,
            progress_bar: bool = True) -> dict[str, Any]:
     """Score all sets of ``gene_set`` (default: every gene); write the top k to ``out``.
 

@@ -553,14 +553,22 @@ class SetSelfAttention(nn.Module):
             allowed = allowed & ~torch.eye(size, dtype=torch.bool, device=mask.device)
         return allowed
 
-    def attend(self, x: Tensor, mask: OptTensor = None) -> Tensor:
-        r""":math:`\hat{\mathbf{d}}` before dropout and ReZero: :math:`(B, S, D)`."""
+    def project(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        r"""Queries, keys and values of each gene on its own, :math:`(\ldots, H d_k)` each.
+        They depend on the gene only, so a first layer's can be computed once per gene."""
+        return self.lin_q(x), self.lin_k(x), self.lin_v(x)
+
+    def attend(self, x: Tensor, mask: OptTensor = None,
+               projected: tuple[Tensor, Tensor, Tensor] | None = None) -> Tensor:
+        r""":math:`\hat{\mathbf{d}}` before dropout and ReZero: :math:`(B, S, D)`.
+        ``projected``: :meth:`project` of ``x`` when already known."""
         mask = _resolve_mask(x, mask)
         batch, size, _ = x.shape
         heads = (batch, size, self.num_heads, self.head_dim)
-        q = self.lin_q(x).view(heads).transpose(1, 2)  # (B, H, S, d_k)
-        k = self.lin_k(x).view(heads).transpose(1, 2)
-        v = self.lin_v(x).view(heads).transpose(1, 2)
+        q, k, v = self.project(x) if projected is None else projected
+        q = q.view(heads).transpose(1, 2)  # (B, H, S, d_k)
+        k = k.view(heads).transpose(1, 2)
+        v = v.view(heads).transpose(1, 2)
         scores = q @ k.transpose(-1, -2) / math.sqrt(self.head_dim)  # (B, H, S, S)
         allowed = self.attention_mask(mask).unsqueeze(1)
         # A finite fill keeps fully masked rows NaN-free; they are zeroed after the softmax.
@@ -569,8 +577,9 @@ class SetSelfAttention(nn.Module):
         out = (attn @ v).transpose(1, 2).reshape(batch, size, -1)
         return self.act(self.lin_out(out))
 
-    def forward(self, x: Tensor, mask: OptTensor = None) -> Tensor:
-        return self.beta * self.dropout(self.attend(x, mask)) + x
+    def forward(self, x: Tensor, mask: OptTensor = None,
+                projected: tuple[Tensor, Tensor, Tensor] | None = None) -> Tensor:
+        return self.beta * self.dropout(self.attend(x, mask, projected)) + x
 
     def __repr__(self) -> str:
         return (f"{self.__class__.__name__}({self.dim}, num_heads={self.num_heads}, "
@@ -693,6 +702,25 @@ class HyperSAGNN(nn.Module):
         if self.output == "dynamic":
             return total
         return total / mask.sum(dim=-1).clamp(min=1)
+
+    def gene_cache(self, embedding: Tensor) -> dict[str, Any]:
+        r"""The parts of a set's score that depend on single genes of ``embedding``
+        :math:`(G, D)`: the first layer's queries, keys and values, and the static embedding.
+        For scoring many full sets over the same genes with :meth:`score_cached`."""
+        return {"x": embedding, "projected": self.layers[0].project(embedding),
+                "static": self.static(embedding) if self.output == "diff" else None}
+
+    def score_cached(self, cache: dict[str, Any], genes: Tensor) -> Tensor:
+        r""":meth:`forward` for full sets (no padding) of gene indices :math:`(B, S)`, with the
+        per-gene parts taken from :meth:`gene_cache` instead of recomputed."""
+        x = cache["x"][genes]
+        mask = torch.ones(genes.shape, dtype=torch.bool, device=genes.device)
+        d = self.layers[0](x, mask, tuple(t[genes] for t in cache["projected"]))
+        for layer in self.layers[1:]:
+            d = layer(d, mask)
+        h = (d - cache["static"][genes]).square() if self.output == "diff" else self.norm(d)
+        total = self.lin_out(h).squeeze(-1).sum(dim=-1)
+        return total if self.output == "dynamic" else total / genes.shape[1]
 
     def __repr__(self) -> str:
         return (f"{self.__class__.__name__}({self.dim}, num_heads={self.num_heads}, "

@@ -285,7 +285,10 @@ class JointDango(L.LightningModule):
         GNN pass over many batches."""
         if meta is None:
             meta, _ = self.model.embed(self.edge_indices())
-        pred = self.model.score_sets(meta, genes, mask)
+        return self.published_scale(self.model.score_sets(meta, genes, mask))
+
+    def published_scale(self, pred: Tensor) -> Tensor:
+        """Model output (standardised τ) mapped back to the published scale."""
         return pred * self.hparams.tau_std + self.hparams.tau_mean
 
     def alpha(self) -> float:
