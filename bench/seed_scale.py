@@ -30,6 +30,8 @@ import sys
 import time
 from pathlib import Path
 
+from lightning.pytorch.callbacks import Callback
+
 HERE = Path(__file__).resolve().parent
 CHANNELS = ("neighborhood", "fusion", "cooccurence", "coexpression", "experimental", "database")
 LAMBDA = {"coexpression": 0.1, "experimental": 0.1, "neighborhood": 1.0, "fusion": 1.0,
@@ -80,23 +82,17 @@ def prepare(data: Path) -> None:
 
 
 # --- one measurement per process ---------------------------------------------------------
-class EpochTimer:
-    """Lightning callback: wall time of each training epoch (validation excluded)."""
+class EpochTimer(Callback):
+    """Wall time of each training epoch (validation excluded)."""
 
-    def __new__(cls):
-        from lightning.pytorch.callbacks import Callback
+    def __init__(self) -> None:
+        self.seconds: list[float] = []
 
-        class _Timer(Callback):
-            def __init__(self) -> None:
-                self.seconds: list[float] = []
+    def on_train_epoch_start(self, trainer, module) -> None:
+        self._start = time.perf_counter()
 
-            def on_train_epoch_start(self, trainer, module) -> None:
-                self._start = time.perf_counter()
-
-            def on_train_epoch_end(self, trainer, module) -> None:
-                self.seconds.append(time.perf_counter() - self._start)
-
-        return _Timer()
+    def on_train_epoch_end(self, trainer, module) -> None:
+        self.seconds.append(time.perf_counter() - self._start)
 
 
 def _trainer(epochs: int, timer, validate: bool):

@@ -34,34 +34,21 @@ def iter_sets(num_genes: int, arity: int, chunk_size: int) -> Iterator[torch.Ten
     """All index sets i < j (< k) of ``num_genes`` genes, as (≤ chunk_size, arity) blocks."""
     if arity not in (2, 3):
         raise ValueError(f"arity must be 2 or 3, got {arity}")
-    if arity == 2:
-        pending: list[torch.Tensor] = []
-        size = 0
-        for i in range(num_genes - 1):
-            rest = torch.arange(i + 1, num_genes)
-            pending.append(torch.stack([torch.full_like(rest, i), rest], 1))
-            size += rest.numel()
-            if size >= chunk_size:
-                yield from _split(torch.cat(pending), chunk_size)
-                pending, size = [], 0
-        if pending:
-            yield from _split(torch.cat(pending), chunk_size)
-        return
-    pending, size = [], 0
-    for i in range(num_genes - 2):
-        m = num_genes - i - 1  # genes after i; their pairs follow i
-        pairs = torch.triu_indices(m, m, offset=1).t() + (i + 1)
-        pending.append(torch.cat([torch.full((pairs.shape[0], 1), i), pairs], 1))
-        size += pairs.shape[0]
+    pending: list[torch.Tensor] = []
+    size = 0
+    for i in range(num_genes - arity + 1):
+        after = num_genes - i - 1  # the genes after i; the sets starting at i draw from them
+        if arity == 2:
+            rest = torch.arange(i + 1, num_genes).unsqueeze(1)
+        else:
+            rest = torch.triu_indices(after, after, offset=1).t() + (i + 1)
+        pending.append(torch.cat([torch.full((rest.shape[0], 1), i), rest], 1))
+        size += rest.shape[0]
         if size >= chunk_size:
-            yield from _split(torch.cat(pending), chunk_size)
+            yield from torch.split(torch.cat(pending), chunk_size)
             pending, size = [], 0
     if pending:
-        yield from _split(torch.cat(pending), chunk_size)
-
-
-def _split(block: torch.Tensor, chunk_size: int) -> Iterator[torch.Tensor]:
-    yield from torch.split(block, chunk_size)
+        yield from torch.split(torch.cat(pending), chunk_size)
 
 
 class TopK:

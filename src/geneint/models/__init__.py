@@ -15,6 +15,7 @@ from geneint.models.dango import (
     activation_from_name,
     weighted_mse,
     weighted_mse_original,
+    weighted_mse_sparse,
 )
 
 __all__ = [
@@ -27,4 +28,5 @@ __all__ = [
     "activation_from_name",
     "weighted_mse",
     "weighted_mse_original",
+    "weighted_mse_sparse",
 ]

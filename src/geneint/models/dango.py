@@ -41,6 +41,7 @@ __all__ = [
     "activation_from_name",
     "weighted_mse",
     "weighted_mse_original",
+    "weighted_mse_sparse",
 ]
 
 #: Activation names accepted by every module here. "swish" is the original code's x·sigmoid(x).

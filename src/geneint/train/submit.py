@@ -13,6 +13,7 @@ here (signal USR2); Lightning's own SLURM requeue answers USR1 only, so the two 
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from dataclasses import dataclass
@@ -41,8 +42,6 @@ class TrainingTask:
         out = Path(self.train_args[self.train_args.index("--out") + 1])
         summary = out / "train_summary.json"
         if summary.exists():  # written by rank 0
-            import json
-
             return json.loads(summary.read_text())
         return {}
 
