@@ -204,6 +204,22 @@ def test_set_score_is_permutation_invariant(output, self_mask):
     torch.testing.assert_close(hyper(x[:, [3, 1, 0, 2]], mask[:, [3, 1, 0, 2]]), base)
 
 
+@pytest.mark.parametrize("output", ["diff", "dynamic"])
+@pytest.mark.parametrize("self_mask", [True, False])
+@pytest.mark.parametrize("size, head_dim, num_layers", [(3, None, 2), (2, 4, 1), (3, 8, 3)])
+def test_folded_cached_scoring_equals_forward(output, self_mask, size, head_dim, num_layers):
+    """score_cached (folded projections, per-gene cache) is the ordinary forward, rearranged."""
+    torch.manual_seed(0)
+    hyper = HyperSAGNN(DIM, output=output, self_mask=self_mask, head_dim=head_dim,
+                       num_layers=num_layers).double().eval()
+    set_rezero(hyper, 0.7)
+    embedding = torch.randn(NUM_GENES, DIM, dtype=torch.float64)
+    genes = torch.stack([torch.randperm(NUM_GENES)[:size] for _ in range(30)])
+    with torch.no_grad():
+        cached = hyper.score_cached(hyper.gene_cache(embedding), genes)
+        torch.testing.assert_close(cached, hyper(embedding[genes]), rtol=1e-10, atol=1e-12)
+
+
 @pytest.mark.parametrize("size", [2, 3, 5])
 def test_any_set_size_at_least_two(size):
     hyper = HyperSAGNN(DIM)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 import torch
 
@@ -69,3 +71,20 @@ def test_unknown_forms_are_rejected():
     with pytest.raises(ValueError, match="form"):
         weighted_mse_sparse(torch.zeros(1, 2), torch.nn.Linear(2, 3), torch.tensor([0]),
                             torch.tensor([0]), torch.tensor([1.0]), 0.1, form="mean")
+
+
+def test_sampled_product_backward_passes_gradcheck():
+    """The hand-written backward of the sampled product (two sparse-dense products) against
+    finite differences, with an empty row and a column hit by several rows."""
+    gen = torch.Generator().manual_seed(0)
+    features = torch.randn(4, 5, dtype=torch.float64, generator=gen, requires_grad=True)
+    weight = torch.randn(7, 5, dtype=torch.float64, generator=gen, requires_grad=True)
+    bias = torch.randn(7, dtype=torch.float64, generator=gen, requires_grad=True)
+    owner, col = torch.tensor([0, 0, 2, 2, 3]), torch.tensor([1, 6, 1, 4, 1])
+    value = torch.rand(5, dtype=torch.float64, generator=gen) + 0.1
+
+    def loss(features, weight, bias):
+        out = SimpleNamespace(weight=weight, bias=bias)  # all the loss reads of a Linear
+        return weighted_mse_sparse(features, out, owner, col, value, 0.3)
+
+    assert torch.autograd.gradcheck(loss, (features, weight, bias))

@@ -11,7 +11,7 @@ import json
 import logging
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -58,8 +58,10 @@ class TopK:
         self.k = k
         self.scores = torch.empty(0)
         self.sets = torch.empty(0, 0, dtype=torch.long)
+        self.seen = 0  # sets offered so far
 
     def add(self, sets: torch.Tensor, scores: torch.Tensor) -> None:
+        self.seen += sets.shape[0]
         if self.sets.numel() == 0:
             self.sets = sets[:0]
         if self.scores.numel() >= self.k:  # full: only sets that beat the current k-th count
@@ -100,6 +102,24 @@ class SetScorer:
         return self.module.published_scale(self.module.model.hyper.score_cached(self.cache, sets))
 
 
+def scan(score: Callable[[torch.Tensor], torch.Tensor], num_genes: int, arity: int,
+         top_k: int, chunk_size: int, max_sets: int | None = None,
+         on_chunk: Callable[[int], Any] | None = None) -> TopK:
+    """Score the first ``max_sets`` (default: all) index sets of ``num_genes`` genes in
+    enumeration order, chunk by chunk, keeping the top k by |score|. Memory is one chunk plus
+    the top k: nothing else outlives a chunk."""
+    planned = count_sets(num_genes, arity) if max_sets is None else max_sets
+    top = TopK(top_k)
+    for sets in iter_sets(num_genes, arity, chunk_size):
+        if top.seen >= planned:
+            break
+        sets = sets[: planned - top.seen]
+        top.add(sets, score(sets))
+        if on_chunk is not None:
+            on_chunk(sets.shape[0])
+    return top
+
+
 def screen(checkpoint: PathLike, genes_path: PathLike, graph_paths: list[PathLike],
            out: PathLike, gene_set: list[str] | None = None, arity: int = 3,
            top_k: int = 10_000, chunk_size: int = 1_024, max_sets: int | None = None,
@@ -121,21 +141,15 @@ def screen(checkpoint: PathLike, genes_path: PathLike, graph_paths: list[PathLik
         members = torch.tensor(sorted({index[g] for g in gene_set}))
     total = count_sets(len(members), arity)
     planned = total if max_sets is None else min(total, max_sets)
-    top = TopK(top_k)
-    done = 0
     bar = _progress(planned, progress_bar)
     start = time.perf_counter()
-    for local in iter_sets(len(members), arity, chunk_size):
-        if done >= planned:
-            break
-        local = local[: planned - done]
-        sets = members[local]
-        top.add(sets, scorer.score(sets))
-        done += local.shape[0]
-        bar.update(local.shape[0])
+    top = scan(lambda local: scorer.score(members[local]), len(members), arity, top_k,
+               chunk_size, planned, bar.update)
     seconds = time.perf_counter() - start
     bar.close()
-    best_sets, best_scores = top.sorted()
+    done = top.seen
+    best_local, best_scores = top.sorted()
+    best_sets = members[best_local]
     columns = ["gene_a", "gene_b", "gene_c"][:arity]
     names = pd.Series(scorer.genes)
     table = pd.DataFrame({c: names.iloc[best_sets[:, j].numpy()].to_numpy()
