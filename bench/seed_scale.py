@@ -95,13 +95,13 @@ class EpochTimer(Callback):
         self.seconds.append(time.perf_counter() - self._start)
 
 
-def _trainer(epochs: int, timer, validate: bool):
+def _trainer(epochs: int, timer, validate: bool, **options):
     import lightning as L
 
     return L.Trainer(accelerator="cpu", devices=1, max_epochs=epochs, callbacks=[timer],
                      logger=False, enable_checkpointing=False, enable_progress_bar=False,
                      enable_model_summary=False, num_sanity_val_steps=0,
-                     limit_val_batches=1.0 if validate else 0)
+                     limit_val_batches=1.0 if validate else 0, **options)
 
 
 def measure_pretrain(data: Path, channel: str, recon_impl: str, batch_size: int,
@@ -120,6 +120,52 @@ def measure_pretrain(data: Path, channel: str, recon_impl: str, batch_size: int,
     timer = EpochTimer()
     _trainer(epochs, timer, validate=False).fit(module, GeneDataModule(len(genes), batch_size))
     return {"epoch_seconds": timer.seconds, "edges": int(graph.edge_index.shape[1])}
+
+
+class FullReconstructionLoss(Callback):
+    """After each training epoch: elapsed training time (evaluation excluded) and the
+    reconstruction loss over all genes' rows, the quantity pretraining minimises."""
+
+    def __init__(self) -> None:
+        self.points: list[tuple[float, float]] = []
+        self.trained = 0.0
+
+    def on_train_epoch_start(self, trainer, module) -> None:
+        self._start = time.perf_counter()
+
+    def on_train_epoch_end(self, trainer, module) -> None:
+        import torch
+
+        from geneint.train.modules import reconstruction_loss
+
+        self.trained += time.perf_counter() - self._start
+        rows = torch.arange(module.hparams.model_config["num_genes"])
+        with torch.no_grad():
+            loss = reconstruction_loss(module.model.recon_heads[0], module.node_embeddings(),
+                                       module.graph().targets[0], rows, module.hparams.lam)
+        self.points.append((self.trained, float(loss)))
+
+
+def measure_pretrain_convergence(data: Path, channel: str, batch_size: int, lr: float,
+                                 seconds: int) -> dict:
+    from geneint.data.tables import read_gene_index
+    from geneint.graphs.network import read_graph
+    from geneint.train.data import GeneDataModule
+    from geneint.train.modules import NetworkPretrainer
+    from geneint.train.run import ModelOptions
+
+    import lightning as L
+
+    L.seed_everything(0, verbose=False)
+    genes = read_gene_index(data / "processed" / "genes.tsv")
+    graph = read_graph(data / "processed" / "graphs" / f"string_v9.1_{channel}.npz", genes)
+    module = NetworkPretrainer(ModelOptions().config(len(genes), 1), lam=graph.lam,
+                               embedding_seed=0, lr=lr, max_epochs=100_000)
+    module.attach_graph(graph)
+    curve = FullReconstructionLoss()
+    trainer = _trainer(100_000, curve, validate=False, max_time={"seconds": seconds})
+    trainer.fit(module, GeneDataModule(len(genes), batch_size))
+    return {"curve": curve.points}
 
 
 def measure_joint(data: Path, recon_impl: str, batch_size: int, epochs: int,
@@ -154,7 +200,8 @@ def measure_joint(data: Path, recon_impl: str, batch_size: int, epochs: int,
             "epoch_seconds_91k": [s * SEED_TRIPLES / train_sets for s in timer.seconds]}
 
 
-def measure_screen(data: Path, checkpoint: str, max_sets: int, chunk_size: int) -> dict:
+def measure_screen(data: Path, checkpoint: str, max_sets: int, chunk_size: int,
+                   compile: bool) -> dict:
     import pandas as pd
 
     from geneint.evaluate.screen import screen
@@ -167,7 +214,7 @@ def measure_screen(data: Path, checkpoint: str, max_sets: int, chunk_size: int) 
     summary = screen(checkpoint, processed / "genes.tsv",
                      [processed / "graphs" / f"string_v9.1_{c}.npz" for c in CHANNELS], out,
                      gene_set=kuzmin_genes, arity=3, top_k=10_000, chunk_size=chunk_size,
-                     max_sets=max_sets, progress_bar=False)
+                     max_sets=max_sets, progress_bar=False, compile=compile)
     return {"sets_per_second": summary["sets_per_second"], "genes": summary["genes"],
             "sets_total": summary["sets_total"], "sets_scored": summary["sets_scored"]}
 
@@ -180,11 +227,15 @@ def child(args: argparse.Namespace) -> None:
     if args.what == "pretrain":
         result = measure_pretrain(data, args.channel, args.recon_impl, args.batch_size,
                                   args.epochs)
+    elif args.what == "pretrain-convergence":
+        result = measure_pretrain_convergence(data, args.channel, args.batch_size, args.lr,
+                                              args.seconds)
     elif args.what == "joint":
         result = measure_joint(data, args.recon_impl, args.batch_size, args.epochs,
                                args.checkpoint)
     else:
-        result = measure_screen(data, args.checkpoint, args.max_sets, args.chunk_size)
+        result = measure_screen(data, args.checkpoint, args.max_sets, args.chunk_size,
+                                args.compile)
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print("RESULT " + json.dumps(result), flush=True)
 
@@ -223,6 +274,27 @@ def bench_pretrain(data: Path, args) -> list[dict]:
     return rows
 
 
+def bench_pretrain_convergence(data: Path, args) -> list[dict]:
+    """Full-batch pretraining takes one optimiser step per epoch instead of 69: is it as good
+    per second of training? Reconstruction loss over all rows against training time, on the
+    largest network, one run per setup (training is seeded)."""
+    rows = []
+    setups = [("batch 96 (workflow)", 96, 1e-3), ("batch 2048", 2048, 1e-3),
+              ("full batch", 6607, 1e-3), ("full batch, lr 1e-2", 6607, 1e-2)]
+    for setup, batch_size, lr in setups:
+        result = run_child(data, args.threads, "pretrain-convergence", "--channel",
+                           "coexpression", "--batch-size", str(batch_size), "--lr", str(lr),
+                           "--seconds", str(args.convergence_seconds))
+        curve = result["curve"]
+        at = {f"{budget:g} s": min((loss for t, loss in curve if t <= budget), default=None)
+              for budget in (5, 10, 20, 40)}
+        rows.append({"benchmark": "pretrain loss vs training time (coexpression)",
+                     "setup": setup, "batch_size": batch_size, "lr": lr, "curve": curve,
+                     "best_loss_within": at, "runs": [curve[-1][1]],
+                     "median": curve[-1][1], "peak_rss_mb": result["peak_rss_mb"]})
+    return rows
+
+
 def bench_joint(data: Path, args) -> list[dict]:
     rows = []
     for setup, params in SETUPS["joint"].items():
@@ -243,13 +315,17 @@ def bench_screen(data: Path, args) -> list[dict]:
         run_child(data, args.threads, "joint", "--recon-impl", "sparse", "--batch-size", "1024",
                   "--epochs", "1", "--checkpoint", str(checkpoint))
     rows = []
-    for max_sets in (args.screen_sets // 4, args.screen_sets):
+    setups = [("", args.screen_sets // 4), ("", args.screen_sets),
+              ("compiled", args.screen_sets)]
+    for compiled, max_sets in setups:
         results = [run_child(data, args.threads, "screen", "--checkpoint", str(checkpoint),
-                             "--max-sets", str(max_sets), "--chunk-size", str(args.chunk_size))
+                             "--max-sets", str(max_sets), "--chunk-size", str(args.chunk_size),
+                             *(["--compile"] if compiled else []))
                    for _ in range(args.repeats)]
         runs = [r["sets_per_second"] for r in results]
         total = results[0]["sets_total"]
-        rows.append({"benchmark": "screen throughput (triples/s)", "setup": f"{max_sets:,} sets",
+        rows.append({"benchmark": "screen throughput (triples/s)",
+                     "setup": f"{max_sets:,} sets {compiled}".strip(), "compiled": bool(compiled),
                      "runs": runs, "median": statistics.median(runs),
                      "peak_rss_mb": max(r["peak_rss_mb"] for r in results),
                      "extrapolated_all_triples_s": total / statistics.median(runs),
@@ -270,8 +346,9 @@ def machine() -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("what", choices=("all", "prepare", "pretrain", "joint", "screen",
-                                         "_child"))
-    parser.add_argument("child_what", nargs="?", choices=("pretrain", "joint", "screen"))
+                                         "pretrain-convergence", "_child"))
+    parser.add_argument("child_what", nargs="?",
+                        choices=("pretrain", "joint", "screen", "pretrain-convergence"))
     parser.add_argument("--data", default=str(HERE / ".data"))
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=3)
@@ -279,13 +356,18 @@ def main() -> None:
     parser.add_argument("--joint-epochs", type=int, default=2)
     parser.add_argument("--screen-sets", type=int, default=4_000_000)
     parser.add_argument("--chunk-size", type=int, default=1_024)
+    parser.add_argument("--convergence-seconds", type=int, default=45,
+                        help="wall time of each pretrain-convergence run")
     # child-only
     parser.add_argument("--channel", default="coexpression")
     parser.add_argument("--recon-impl", default="sparse")
     parser.add_argument("--batch-size", type=int, default=1024)
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--checkpoint", default=None)
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--seconds", type=int, default=45)
     parser.add_argument("--max-sets", type=int, default=1_000_000)
+    parser.add_argument("--compile", action="store_true")
     args = parser.parse_args()
     if args.what == "_child":
         args.what = args.child_what
@@ -295,8 +377,9 @@ def main() -> None:
     prepare(data)
     if args.what == "prepare":
         return
-    benches = {"pretrain": bench_pretrain, "joint": bench_joint, "screen": bench_screen}
-    chosen = list(benches) if args.what == "all" else [args.what]
+    benches = {"pretrain": bench_pretrain, "joint": bench_joint, "screen": bench_screen,
+               "pretrain-convergence": bench_pretrain_convergence}
+    chosen = ["pretrain", "joint", "screen"] if args.what == "all" else [args.what]
     info = {**machine(), "threads": args.threads, "repeats": args.repeats,
             "command": " ".join(sys.argv), "date": time.strftime("%Y-%m-%d %H:%M")}
     print(f"# {info['cpu']}, {info['cores']} cores, torch {info['torch']}, "
@@ -310,6 +393,10 @@ def main() -> None:
                 extra = (f"; all {row['sets_total']:,} triples of {row['genes']} genes: "
                          f"{row['extrapolated_all_triples_s'] / 60:.1f} min"
                          if "extrapolated_all_triples_s" in row else "")
+                if "best_loss_within" in row:
+                    extra += "; best loss within " + ", ".join(
+                        f"{k}: {v:.5g}" for k, v in row["best_loss_within"].items()
+                        if v is not None)
                 print(f"{row['benchmark']:<45} {row['setup']:<14} median {row['median']:,.4g}"
                       f"  (runs {runs}; peak RSS {row['peak_rss_mb']:,.0f} MB{extra})",
                       flush=True)

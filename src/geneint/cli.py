@@ -224,7 +224,8 @@ def cmd_screen(args: argparse.Namespace) -> None:
                     if line.strip() and not line.startswith(("#", "gene"))]
     screen(args.checkpoint, args.genes, args.graphs, args.out, gene_set=gene_set,
            arity=args.arity, top_k=args.top_k, chunk_size=args.chunk_size,
-           max_sets=args.max_sets, progress_bar=not args.no_progress_bar)
+           max_sets=args.max_sets, progress_bar=not args.no_progress_bar,
+           compile=args.compile)
 
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
@@ -440,6 +441,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-sets", type=int, default=None,
                    help="stop after this many sets (throughput on a prefix)")
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--compile", action="store_true",
+                   help="torch.compile the set scoring: ~1.35x faster after ~15 s (C++ compiler)")
     p.add_argument("--no-progress-bar", action="store_true")
     p.add_argument("--out", required=True,
                    help="top-k table (.parquet, or .tsv); <out>.json gets counts and speed")

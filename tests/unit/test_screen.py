@@ -72,6 +72,18 @@ def test_screen_scores_equal_direct_model_calls(trained, tmp_path):
                                direct.detach(), rtol=1e-5, atol=1e-6)
 
 
+def test_compiled_scoring_equals_eager_for_full_and_short_chunks(trained):
+    data, checkpoint = trained
+    eager = SetScorer(checkpoint, data.genes, data.graphs)
+    compiled = SetScorer(checkpoint, data.genes, data.graphs, compile_chunk=64)
+    sets = next(iter_sets(90, 3, 64)) + 5
+    for chunk in (sets, sets[:17]):  # a full chunk, and a short one (padded, no recompile)
+        torch.testing.assert_close(compiled.score(chunk), eager.score(chunk),
+                                   rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="compiled for 64"):
+        compiled.score(torch.cat([sets, sets]))
+
+
 def test_screen_stops_after_max_sets_and_keeps_top_k(trained, tmp_path):
     data, checkpoint = trained
     out = tmp_path / "top.parquet"

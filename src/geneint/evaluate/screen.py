@@ -84,10 +84,16 @@ class TopK:
 class SetScorer:
     """A trained model reduced to scoring full index sets: the GNNs, the meta-embedding and
     every per-gene part of the set model (first-layer attention projections, static
-    embeddings) are computed once; a set then costs only what depends on the whole set."""
+    embeddings) are computed once; a set then costs only what depends on the whole set.
+
+    With ``compile_chunk=n`` the scoring is compiled by ``torch.compile`` for chunks of exactly
+    n sets (shorter chunks are padded, so it compiles once): the small per-set operations are
+    fused, ~1.35x the sets per second on CPU, after ~15 s of compilation (needs a C++
+    compiler).
+    """
 
     def __init__(self, checkpoint: PathLike, genes_path: PathLike,
-                 graph_paths: list[PathLike]) -> None:
+                 graph_paths: list[PathLike], compile_chunk: int | None = None) -> None:
         self.genes = read_gene_index(genes_path)
         self.module = JointDango.load_from_checkpoint(checkpoint, map_location="cpu")
         self.module.attach_graphs(load_graphs(graph_paths, self.genes))
@@ -95,11 +101,24 @@ class SetScorer:
         with torch.inference_mode():
             self.meta, _ = self.module.model.embed(self.module.edge_indices())
             self.cache = self.module.model.hyper.gene_cache(self.meta)
+        self.compile_chunk = compile_chunk
+        self._score = self._score_sets
+        if compile_chunk is not None:
+            self._score = torch.compile(self._score_sets, dynamic=False)
+
+    def _score_sets(self, sets: torch.Tensor) -> torch.Tensor:
+        return self.module.published_scale(self.module.model.hyper.score_cached(self.cache, sets))
 
     @torch.inference_mode()
     def score(self, sets: torch.Tensor) -> torch.Tensor:
         """Predicted τ (published scale) of (B, S) gene-index sets."""
-        return self.module.published_scale(self.module.model.hyper.score_cached(self.cache, sets))
+        count = sets.shape[0]
+        if self.compile_chunk is None or count == self.compile_chunk:
+            return self._score(sets)
+        if count > self.compile_chunk:
+            raise ValueError(f"{count} sets in one call; compiled for {self.compile_chunk}")
+        padded = torch.cat([sets, sets[:1].expand(self.compile_chunk - count, -1)])
+        return self._score(padded)[:count]
 
 
 def scan(score: Callable[[torch.Tensor], torch.Tensor], num_genes: int, arity: int,
@@ -123,14 +142,18 @@ def scan(score: Callable[[torch.Tensor], torch.Tensor], num_genes: int, arity: i
 def screen(checkpoint: PathLike, genes_path: PathLike, graph_paths: list[PathLike],
            out: PathLike, gene_set: list[str] | None = None, arity: int = 3,
            top_k: int = 10_000, chunk_size: int = 1_024, max_sets: int | None = None,
-           progress_bar: bool = True) -> dict[str, Any]:
+           progress_bar: bool = True, compile: bool = False) -> dict[str, Any]:
     """Score all sets of ``gene_set`` (default: every gene); write the top k to ``out``.
 
     ``out`` gets ``gene_a, gene_b[, gene_c], tau_pred, rank`` (parquet, or TSV when the name ends
     in ``.tsv``) and ``<out>.json`` with counts and throughput. ``max_sets`` stops early (for
-    measuring throughput on a prefix of the enumeration).
+    measuring throughput on a prefix of the enumeration). ``compile``: see :class:`SetScorer`;
+    the compilation is not counted in the throughput.
     """
-    scorer = SetScorer(checkpoint, genes_path, graph_paths)
+    scorer = SetScorer(checkpoint, genes_path, graph_paths,
+                       compile_chunk=chunk_size if compile else None)
+    if compile:  # compile outside the timed loop
+        scorer.score(torch.zeros(1, arity, dtype=torch.long))
     index = {g: i for i, g in enumerate(scorer.genes)}
     if gene_set is None:
         members = torch.arange(len(scorer.genes))
@@ -163,7 +186,7 @@ def screen(checkpoint: PathLike, genes_path: PathLike, graph_paths: list[PathLik
         write_parquet_atomic(table, out)
     summary = {"genes": len(members), "arity": arity, "sets_total": total, "sets_scored": done,
                "seconds": seconds, "sets_per_second": done / seconds if seconds else None,
-               "top_k": len(table), "chunk_size": chunk_size,
+               "top_k": len(table), "chunk_size": chunk_size, "compiled": compile,
                "threads": torch.get_num_threads(), "checkpoint": str(checkpoint)}
     write_text_atomic(out.with_name(out.name + ".json"), json.dumps(summary, indent=2) + "\n")
     log.info("scored %d of %d sets of %d genes in %.1f s (%.0f sets/s); top %d in %s", done,
