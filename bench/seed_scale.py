@@ -2,6 +2,8 @@
 peak memory — medians over repeated runs, each run in a fresh process.
 
     python bench/seed_scale.py all [--data bench/.data] [--repeats 3] [--threads 2]
+    python bench/seed_scale.py pretrain-convergence   # loss against training time
+    python bench/seed_scale.py joint --setups "fast all genes"   # one setup only
 
 Data: ``geneint synth --scale seed`` (6,607 genes, six STRING v9.1 channels, ~91k Kuzmin-2018-
 format triples), prepared once through the real CLI stages into ``--data``. Every figure is
@@ -12,10 +14,14 @@ printed as a table row and appended to ``bench/results.jsonl`` (with the machine
   networks); ``plain`` = dense reconstruction in batches of 96 genes (DANGO's setting), ``fast`` =
   the exact sparse closed form over all genes per step.
 - ``joint``: one training epoch (validation excluded) over all triples of the training set,
-  normalised to 91k triples; ``plain`` = dense reconstruction, ``fast`` = sparse.
+  normalised to 91k triples; ``plain`` = dense reconstruction, ``fast`` = sparse, both with 960
+  reconstruction genes per step; ``fast all genes`` reconstructs every gene's rows every step.
 - ``screen``: triples/s of ``geneint screen`` on the 1,400 genes of the Kuzmin screen, measured
-  on a prefix of the enumeration and extrapolated to all C(1400, 3) triples.
-"""
+  on a prefix of the enumeration and extrapolated to all C(1400, 3) triples; eager, and with
+  ``--compile``.
+- ``pretrain-convergence`` (not in ``all``): reconstruction loss over all rows of coexpression
+  against training time, per batch size and learning rate, for a fixed wall time each.
+""""""
 
 from __future__ import annotations
 
@@ -41,8 +47,11 @@ SEED_TRIPLES = 91_000  # the seed study's Kuzmin-2018 triples
 SETUPS = {
     "pretrain": {"plain": {"recon_impl": "dense", "batch_size": 96},
                  "fast": {"recon_impl": "sparse", "batch_size": 6607}},
-    "joint": {"plain": {"recon_impl": "dense", "batch_size": 1024},
-              "fast": {"recon_impl": "sparse", "batch_size": 1024}},
+    "joint": {"plain": {"recon_impl": "dense", "batch_size": 1024, "recon_genes": 960},
+              "fast": {"recon_impl": "sparse", "batch_size": 1024, "recon_genes": 960},
+              # every gene's rows reconstructed in every step: exact instead of sampled
+              "fast all genes": {"recon_impl": "sparse", "batch_size": 1024,
+                                 "recon_genes": 6607}},
 }
 
 
@@ -168,7 +177,7 @@ def measure_pretrain_convergence(data: Path, channel: str, batch_size: int, lr: 
     return {"curve": curve.points}
 
 
-def measure_joint(data: Path, recon_impl: str, batch_size: int, epochs: int,
+def measure_joint(data: Path, recon_impl: str, batch_size: int, recon_genes: int, epochs: int,
                   checkpoint: str | None) -> dict:
     from geneint.data.tables import read_gene_index
     from geneint.train.data import InteractionDataModule, load_graphs
@@ -188,7 +197,7 @@ def measure_joint(data: Path, recon_impl: str, batch_size: int, epochs: int,
                         networks=[g.name for g in graphs], lambdas=[g.lam for g in graphs],
                         tau_mean=datamodule.tau_mean, tau_std=datamodule.tau_std,
                         alpha_schedule="linear_until_uniform", recon_impl=recon_impl,
-                        max_epochs=epochs)
+                        recon_genes_per_step=recon_genes, max_epochs=epochs)
     module.attach_graphs(graphs)
     timer = EpochTimer()
     trainer = _trainer(epochs, timer, validate=checkpoint is not None)
@@ -231,8 +240,8 @@ def child(args: argparse.Namespace) -> None:
         result = measure_pretrain_convergence(data, args.channel, args.batch_size, args.lr,
                                               args.seconds)
     elif args.what == "joint":
-        result = measure_joint(data, args.recon_impl, args.batch_size, args.epochs,
-                               args.checkpoint)
+        result = measure_joint(data, args.recon_impl, args.batch_size, args.recon_genes,
+                               args.epochs, args.checkpoint)
     else:
         result = measure_screen(data, args.checkpoint, args.max_sets, args.chunk_size,
                                 args.compile)
@@ -260,6 +269,8 @@ def median_epoch(result: dict, key: str = "epoch_seconds") -> float:
 def bench_pretrain(data: Path, args) -> list[dict]:
     rows = []
     for setup, params in SETUPS["pretrain"].items():
+        if args.setups and setup not in args.setups:
+            continue
         totals, rss = [], []
         for _ in range(args.repeats):
             per_network = [run_child(data, args.threads, "pretrain", "--channel", channel,
@@ -298,9 +309,12 @@ def bench_pretrain_convergence(data: Path, args) -> list[dict]:
 def bench_joint(data: Path, args) -> list[dict]:
     rows = []
     for setup, params in SETUPS["joint"].items():
+        if args.setups and setup not in args.setups:
+            continue
         results = [run_child(data, args.threads, "joint", "--recon-impl", params["recon_impl"],
-                             "--batch-size", str(params["batch_size"]), "--epochs",
-                             str(args.joint_epochs)) for _ in range(args.repeats)]
+                             "--batch-size", str(params["batch_size"]), "--recon-genes",
+                             str(params["recon_genes"]), "--epochs", str(args.joint_epochs))
+                   for _ in range(args.repeats)]
         runs = [median_epoch(r, "epoch_seconds_91k") for r in results]
         rows.append({"benchmark": "joint epoch over 91k triples (s)", "setup": setup, **params,
                      "runs": runs, "median": statistics.median(runs),
@@ -356,6 +370,8 @@ def main() -> None:
     parser.add_argument("--joint-epochs", type=int, default=2)
     parser.add_argument("--screen-sets", type=int, default=4_000_000)
     parser.add_argument("--chunk-size", type=int, default=1_024)
+    parser.add_argument("--setups", type=lambda text: text.split(","), default=None,
+                        help="pretrain/joint: only these setups (comma-separated names)")
     parser.add_argument("--convergence-seconds", type=int, default=45,
                         help="wall time of each pretrain-convergence run")
     # child-only
@@ -364,6 +380,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=1024)
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--checkpoint", default=None)
+    parser.add_argument("--recon-genes", type=int, default=960)
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--seconds", type=int, default=45)
     parser.add_argument("--max-sets", type=int, default=1_000_000)
