@@ -21,7 +21,7 @@ printed as a table row and appended to ``bench/results.jsonl`` (with the machine
   ``--compile``.
 - ``pretrain-convergence`` (not in ``all``): reconstruction loss over all rows of coexpression
   against training time, per batch size and learning rate, for a fixed wall time each.
-""""""
+"""
 
 from __future__ import annotations
 
