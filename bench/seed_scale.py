@@ -62,13 +62,13 @@ def geneint(*argv: str) -> None:
         raise SystemExit(f"geneint {' '.join(argv)} failed")
 
 
-def prepare(data: Path) -> None:
-    """Seed-scale data through the real stages (skipped when already there)."""
+def prepare(data: Path, scale: str = "seed") -> None:
+    """Synthetic data of a scale through the real stages (skipped when already there)."""
     done = data / "prepared.json"
     if done.exists():
         return
     raw, processed = data / "raw", data / "processed"
-    geneint("synth", "--out", str(raw), "--seed", "0", "--scale", "seed")
+    geneint("synth", "--out", str(raw), "--seed", "0", "--scale", scale)
     edges = processed / "string" / "v9.1.parquet"
     geneint("parse", "string", "--raw",
             str(raw / "string" / "4932.protein.links.detailed.v9.1.txt.gz"), "--out", str(edges))
@@ -364,6 +364,10 @@ def main() -> None:
     parser.add_argument("child_what", nargs="?",
                         choices=("pretrain", "joint", "screen", "pretrain-convergence"))
     parser.add_argument("--data", default=str(HERE / ".data"))
+    parser.add_argument("--scale", choices=("seed", "demo"), default="seed",
+                        help="demo: the 600-gene demo data, to check the suite runs (tests)")
+    parser.add_argument("--results", default=str(HERE / "results.jsonl"),
+                        help="JSON lines file the rows are appended to")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--pretrain-epochs", type=int, default=3)
@@ -391,17 +395,17 @@ def main() -> None:
         child(args)
         return
     data = Path(args.data)
-    prepare(data)
+    prepare(data, args.scale)
     if args.what == "prepare":
         return
     benches = {"pretrain": bench_pretrain, "joint": bench_joint, "screen": bench_screen,
                "pretrain-convergence": bench_pretrain_convergence}
     chosen = ["pretrain", "joint", "screen"] if args.what == "all" else [args.what]
-    info = {**machine(), "threads": args.threads, "repeats": args.repeats,
+    info = {**machine(), "threads": args.threads, "repeats": args.repeats, "scale": args.scale,
             "command": " ".join(sys.argv), "date": time.strftime("%Y-%m-%d %H:%M")}
     print(f"# {info['cpu']}, {info['cores']} cores, torch {info['torch']}, "
           f"{args.threads} threads, median of {args.repeats}")
-    with open(HERE / "results.jsonl", "a") as log:
+    with open(args.results, "a") as log:
         for name in chosen:
             for row in benches[name](data, args):
                 row["machine"] = info
