@@ -442,7 +442,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="stop after this many sets (throughput on a prefix)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--compile", action="store_true",
-                   help="torch.compile the set scoring: ~1.35x faster after ~15 s (C++ compiler)")
+                   help="torch.compile the set scoring: ~1.4x faster after ~15 s (C++ compiler)")
     p.add_argument("--no-progress-bar", action="store_true")
     p.add_argument("--out", required=True,
                    help="top-k table (.parquet, or .tsv); <out>.json gets counts and speed")

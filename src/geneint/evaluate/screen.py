@@ -88,7 +88,7 @@ class SetScorer:
 
     With ``compile_chunk=n`` the scoring is compiled by ``torch.compile`` for chunks of exactly
     n sets (shorter chunks are padded, so it compiles once): the small per-set operations are
-    fused, ~1.35x the sets per second on CPU, after ~15 s of compilation (needs a C++
+    fused, ~1.4x the sets per second on CPU, after ~15 s of compilation (needs a C++
     compiler).
     """
 
