@@ -75,13 +75,31 @@ def test_screen_scores_equal_direct_model_calls(trained, tmp_path):
 def test_compiled_scoring_equals_eager_for_full_and_short_chunks(trained):
     data, checkpoint = trained
     eager = SetScorer(checkpoint, data.genes, data.graphs)
-    compiled = SetScorer(checkpoint, data.genes, data.graphs, compile_chunk=64)
+    compiled = SetScorer(checkpoint, data.genes, data.graphs, compile_shape=(64, 3))
+    assert compiled.compile_chunk == 64
     sets = next(iter_sets(90, 3, 64)) + 5
     for chunk in (sets, sets[:17]):  # a full chunk, and a short one (padded, no recompile)
         torch.testing.assert_close(compiled.score(chunk), eager.score(chunk),
                                    rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match="compiled for 64"):
         compiled.score(torch.cat([sets, sets]))
+
+
+def test_failed_compilation_falls_back_to_eager_and_says_why(trained, caplog, monkeypatch):
+    import torch._dynamo
+    import torch._inductor.config
+
+    data, checkpoint = trained
+    torch._dynamo.reset()  # no cached compilation from another test
+    monkeypatch.setattr(torch._inductor.config.cpp, "cxx", (None, "/nonexistent/g++"))
+    with caplog.at_level("WARNING", logger="geneint.evaluate.screen"):
+        scorer = SetScorer(checkpoint, data.genes, data.graphs, compile_shape=(32, 3))
+    torch._dynamo.reset()
+    assert scorer.compile_chunk is None
+    assert "torch.compile failed, scoring without it" in caplog.text
+    sets = next(iter_sets(40, 3, 50))
+    eager = SetScorer(checkpoint, data.genes, data.graphs)
+    torch.testing.assert_close(scorer.score(sets), eager.score(sets))
 
 
 def test_screen_stops_after_max_sets_and_keeps_top_k(trained, tmp_path):

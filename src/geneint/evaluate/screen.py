@@ -86,14 +86,15 @@ class SetScorer:
     every per-gene part of the set model (first-layer attention projections, static
     embeddings) are computed once; a set then costs only what depends on the whole set.
 
-    With ``compile_chunk=n`` the scoring is compiled by ``torch.compile`` for chunks of exactly
-    n sets (shorter chunks are padded, so it compiles once): the small per-set operations are
-    fused, ~1.4x the sets per second on CPU, after ~15 s of compilation (needs a C++
-    compiler).
+    With ``compile_shape=(n, arity)`` the scoring is compiled by ``torch.compile`` for chunks
+    of exactly n sets (shorter chunks are padded, so it compiles once, here): the small per-set
+    operations are fused, ~1.4x the sets per second on CPU, after ~15 s of compilation. If
+    compilation fails (it needs a C++ compiler), the scorer says why and stays eager.
     """
 
     def __init__(self, checkpoint: PathLike, genes_path: PathLike,
-                 graph_paths: list[PathLike], compile_chunk: int | None = None) -> None:
+                 graph_paths: list[PathLike],
+                 compile_shape: tuple[int, int] | None = None) -> None:
         self.genes = read_gene_index(genes_path)
         self.module = JointDango.load_from_checkpoint(checkpoint, map_location="cpu")
         self.module.attach_graphs(load_graphs(graph_paths, self.genes))
@@ -101,10 +102,19 @@ class SetScorer:
         with torch.inference_mode():
             self.meta, _ = self.module.model.embed(self.module.edge_indices())
             self.cache = self.module.model.hyper.gene_cache(self.meta)
-        self.compile_chunk = compile_chunk
+        self.compile_chunk: int | None = None
         self._score = self._score_sets
-        if compile_chunk is not None:
-            self._score = torch.compile(self._score_sets, dynamic=False)
+        if compile_shape is not None:
+            self._compile(*compile_shape)
+
+    def _compile(self, chunk: int, arity: int) -> None:
+        self.compile_chunk, self._score = chunk, torch.compile(self._score_sets, dynamic=False)
+        try:
+            self.score(torch.zeros(1, arity, dtype=torch.long))
+        except Exception as error:  # inductor's errors are many kinds; the cause is logged
+            log.warning("torch.compile failed, scoring without it: %s: %s",
+                        type(error).__name__, str(error).strip().splitlines()[0][:300])
+            self.compile_chunk, self._score = None, self._score_sets
 
     def _score_sets(self, sets: torch.Tensor) -> torch.Tensor:
         return self.module.published_scale(self.module.model.hyper.score_cached(self.cache, sets))
@@ -151,9 +161,7 @@ def screen(checkpoint: PathLike, genes_path: PathLike, graph_paths: list[PathLik
     the compilation is not counted in the throughput.
     """
     scorer = SetScorer(checkpoint, genes_path, graph_paths,
-                       compile_chunk=chunk_size if compile else None)
-    if compile:  # compile outside the timed loop
-        scorer.score(torch.zeros(1, arity, dtype=torch.long))
+                       compile_shape=(chunk_size, arity) if compile else None)
     index = {g: i for i, g in enumerate(scorer.genes)}
     if gene_set is None:
         members = torch.arange(len(scorer.genes))
@@ -186,7 +194,8 @@ def screen(checkpoint: PathLike, genes_path: PathLike, graph_paths: list[PathLik
         write_parquet_atomic(table, out)
     summary = {"genes": len(members), "arity": arity, "sets_total": total, "sets_scored": done,
                "seconds": seconds, "sets_per_second": done / seconds if seconds else None,
-               "top_k": len(table), "chunk_size": chunk_size, "compiled": compile,
+               "top_k": len(table), "chunk_size": chunk_size,
+               "compiled": scorer.compile_chunk is not None,
                "threads": torch.get_num_threads(), "checkpoint": str(checkpoint)}
     write_text_atomic(out.with_name(out.name + ".json"), json.dumps(summary, indent=2) + "\n")
     log.info("scored %d of %d sets of %d genes in %.1f s (%.0f sets/s); top %d in %s", done,
