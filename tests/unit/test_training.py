@@ -168,3 +168,22 @@ def test_submitit_local_executor_runs_two_rank_ddp(tiny, tmp_path):
     assert (summary["world_size"], summary["launcher"]) == (2, "torchrun/submitit")
     task_logs = "".join(p.read_text() for p in (tmp_path / "logs").rglob("*.err"))
     assert "rank 1 of world size 2" in task_logs and "rank 0 of world size 2" in task_logs
+
+
+@pytest.mark.parametrize("num_genes, batch_size, sizes", [
+    (6608, 6607, [3304, 3304]),  # not 6607 + a runt batch of 1
+    (10, 3, [3, 3, 2, 2]),
+    (5, 96, [5]),
+    (96, 96, [96]),
+])
+def test_gene_batches_are_even_and_cover_every_gene_once(num_genes, batch_size, sizes):
+    from geneint.train.data import GeneDataModule
+
+    torch.manual_seed(0)
+    loader = GeneDataModule(num_genes, batch_size).train_dataloader()
+    batches = [genes for (genes,) in loader]
+    assert [len(b) for b in batches] == sizes and len(loader) == len(sizes)
+    assert torch.equal(torch.cat(batches).sort().values, torch.arange(num_genes))
+    torch.manual_seed(0)
+    again = [genes for (genes,) in GeneDataModule(num_genes, batch_size).train_dataloader()]
+    assert all(torch.equal(a, b) for a, b in zip(batches, again, strict=True))  # seeded
