@@ -132,28 +132,25 @@ def measure_pretrain(data: Path, channel: str, recon_impl: str, batch_size: int,
     return {"epoch_seconds": timer.seconds, "edges": int(graph.edge_index.shape[1])}
 
 
-class FullReconstructionLoss(Callback):
-    """After each training epoch: elapsed training time (evaluation excluded) and the
+class FullReconstructionLoss(EpochTimer):
+    """After each training epoch: training time so far (evaluation excluded) and the
     reconstruction loss over all genes' rows, the quantity pretraining minimises."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.points: list[tuple[float, float]] = []
-        self.trained = 0.0
-
-    def on_train_epoch_start(self, trainer, module) -> None:
-        self._start = time.perf_counter()
 
     def on_train_epoch_end(self, trainer, module) -> None:
         import torch
 
         from geneint.train.modules import reconstruction_loss
 
-        self.trained += time.perf_counter() - self._start
+        super().on_train_epoch_end(trainer, module)
         rows = torch.arange(module.hparams.model_config["num_genes"])
         with torch.no_grad():
             loss = reconstruction_loss(module.model.recon_heads[0], module.node_embeddings(),
                                        module.graph().targets[0], rows, module.hparams.lam)
-        self.points.append((self.trained, float(loss)))
+        self.points.append((sum(self.seconds), float(loss)))
 
 
 def measure_pretrain_convergence(data: Path, channel: str, batch_size: int, lr: float,

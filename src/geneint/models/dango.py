@@ -313,6 +313,13 @@ def weighted_mse_sparse(features: Tensor, out: nn.Linear, owner: Tensor, col: Te
             + lam * err_zero / (num_cols - nnz).clamp(min=1)).mean()
 
 
+def row_pointer(rows: Tensor, num_rows: int) -> Tensor:
+    """CSR row pointer (``num_rows + 1``,) of entries sorted by ``rows``."""
+    pointer = torch.zeros(num_rows + 1, dtype=torch.long, device=rows.device)
+    pointer[1:] = torch.cumsum(torch.bincount(rows, minlength=num_rows), 0)
+    return pointer
+
+
 def _predictions_at(features: Tensor, weight: Tensor, owner: Tensor, col: Tensor,
                     value: Tensor, num_rows: int) -> tuple[Tensor, ...]:
     """``features[owner] · weight[col]`` for every non-zero target, as a sampled dense-dense
@@ -322,9 +329,7 @@ def _predictions_at(features: Tensor, weight: Tensor, owner: Tensor, col: Tensor
     if key.numel() > 1 and bool((key[1:] <= key[:-1]).any()):
         order = torch.argsort(key)
         owner, col, value = owner[order], col[order], value[order]
-    crow = torch.zeros(num_rows + 1, dtype=torch.long, device=features.device)
-    crow[1:] = torch.cumsum(torch.bincount(owner, minlength=num_rows), 0)
-    x_nz = _SampledProduct.apply(features, weight, crow, col, owner)
+    x_nz = _SampledProduct.apply(features, weight, row_pointer(owner, num_rows), col, owner)
     return x_nz, owner, col, value
 
 
@@ -354,10 +359,8 @@ class _SampledProduct(torch.autograd.Function):
             grad_features = rows @ weight
         if ctx.needs_input_grad[1]:
             by_col = torch.argsort(col, stable=True)
-            tcrow = torch.zeros(weight.shape[0] + 1, dtype=torch.long, device=col.device)
-            tcrow[1:] = torch.cumsum(torch.bincount(col, minlength=weight.shape[0]), 0)
-            cols = torch.sparse_csr_tensor(tcrow, owner[by_col], grad[by_col],
-                                           (weight.shape[0], features.shape[0]))
+            cols = torch.sparse_csr_tensor(row_pointer(col, weight.shape[0]), owner[by_col],
+                                           grad[by_col], (weight.shape[0], features.shape[0]))
             grad_weight = cols @ features
         return grad_features, grad_weight, None, None, None
 

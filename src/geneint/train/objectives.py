@@ -16,6 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from geneint.models.dango import row_pointer
+
 ALPHA_SCHEDULES = ("constant", "linear_until_uniform", "pre_then_post")
 
 
@@ -55,8 +57,7 @@ class AdjacencyRows(torch.nn.Module):
         src = edge_index[0]
         if src.numel() > 1 and bool((src[1:] < src[:-1]).any()):
             raise ValueError("edge_index must be sorted by source node")
-        ptr = torch.zeros(num_nodes + 1, dtype=torch.long)
-        ptr[1:] = torch.cumsum(torch.bincount(src, minlength=num_nodes), 0)
+        ptr = row_pointer(src, num_nodes)
         self.num_nodes = num_nodes
         self.register_buffer("ptr", ptr, persistent=False)
         self.register_buffer("col", edge_index[1].clone(), persistent=False)
