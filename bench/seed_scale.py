@@ -79,7 +79,7 @@ def prepare(data: Path, scale: str = "seed") -> None:
     interactions = processed / "interactions.parquet"
     geneint("parse", "interactions", "--kuzmin2018", str(raw / "kuzmin2018" /
                                                          "aao1729_data_s1.tsv"),
-            "--genes", str(genes), "--arity", "3", "--out", str(interactions))
+            "--genes", str(genes), "--arities", "3", "--out", str(interactions))
     geneint("split", "--interactions", str(interactions), "--kind", "random", "--seed", "0",
             "--folds", "20", "--val-fraction", "0.02", "--out",
             str(processed / "splits" / "random.parquet"))
@@ -114,18 +114,25 @@ def _trainer(epochs: int, timer, validate: bool, **options):
                      limit_val_batches=1.0 if validate else 0, **options)
 
 
+def pretrainer(num_genes: int, lam: float, **kwargs):
+    """The pretraining module of one network with the default architecture."""
+    from geneint.models.dango import Dango
+    from geneint.train.dango import DangoArchitecture
+    from geneint.train.pretrain import NetworkPretrainer
+
+    config = DangoArchitecture("spec", 64).config(num_genes, 1)
+    return NetworkPretrainer(Dango(**config), config, lam=lam, embedding_seed=0, **kwargs)
+
+
 def measure_pretrain(data: Path, channel: str, recon_impl: str, batch_size: int,
                      epochs: int) -> dict:
-    from geneint.data.tables import read_gene_index
+    from geneint.data.canonical import read_gene_index
     from geneint.graphs.network import read_graph
     from geneint.train.data import GeneDataModule
-    from geneint.train.modules import NetworkPretrainer
-    from geneint.train.run import ModelOptions
 
     genes = read_gene_index(data / "processed" / "genes.tsv")
     graph = read_graph(data / "processed" / "graphs" / f"string_v9.1_{channel}.npz", genes)
-    module = NetworkPretrainer(ModelOptions().config(len(genes), 1), lam=graph.lam,
-                               embedding_seed=0, recon_impl=recon_impl, max_epochs=epochs)
+    module = pretrainer(len(genes), graph.lam, recon_impl=recon_impl, max_epochs=epochs)
     module.attach_graph(graph)
     timer = EpochTimer()
     _trainer(epochs, timer, validate=False).fit(module, GeneDataModule(len(genes), batch_size))
@@ -143,7 +150,7 @@ class FullReconstructionLoss(EpochTimer):
     def on_train_epoch_end(self, trainer, module) -> None:
         import torch
 
-        from geneint.train.modules import reconstruction_loss
+        from geneint.train.reconstruction import reconstruction_loss
 
         super().on_train_epoch_end(trainer, module)
         rows = torch.arange(module.hparams.model_config["num_genes"])
@@ -155,19 +162,16 @@ class FullReconstructionLoss(EpochTimer):
 
 def measure_pretrain_convergence(data: Path, channel: str, batch_size: int, lr: float,
                                  seconds: int) -> dict:
-    from geneint.data.tables import read_gene_index
+    import lightning as L
+
+    from geneint.data.canonical import read_gene_index
     from geneint.graphs.network import read_graph
     from geneint.train.data import GeneDataModule
-    from geneint.train.modules import NetworkPretrainer
-    from geneint.train.run import ModelOptions
-
-    import lightning as L
 
     L.seed_everything(0, verbose=False)
     genes = read_gene_index(data / "processed" / "genes.tsv")
     graph = read_graph(data / "processed" / "graphs" / f"string_v9.1_{channel}.npz", genes)
-    module = NetworkPretrainer(ModelOptions().config(len(genes), 1), lam=graph.lam,
-                               embedding_seed=0, lr=lr, max_epochs=100_000)
+    module = pretrainer(len(genes), graph.lam, lr=lr, max_epochs=100_000)
     module.attach_graph(graph)
     curve = FullReconstructionLoss()
     trainer = _trainer(100_000, curve, validate=False, max_time={"seconds": seconds})
@@ -177,10 +181,9 @@ def measure_pretrain_convergence(data: Path, channel: str, batch_size: int, lr: 
 
 def measure_joint(data: Path, recon_impl: str, batch_size: int, recon_genes: int, epochs: int,
                   checkpoint: str | None) -> dict:
-    from geneint.data.tables import read_gene_index
+    from geneint.data.canonical import read_gene_index
+    from geneint.train.dango import DangoArchitecture, DangoTraining, build_dango_module
     from geneint.train.data import InteractionDataModule, load_graphs
-    from geneint.train.modules import JointDango
-    from geneint.train.run import ModelOptions
 
     processed = data / "processed"
     genes = read_gene_index(processed / "genes.tsv")
@@ -191,12 +194,10 @@ def measure_joint(data: Path, recon_impl: str, batch_size: int, recon_genes: int
                                        processed / "splits" / "random.parquet", 0,
                                        batch_size=batch_size)
     datamodule.setup("fit")
-    module = JointDango(ModelOptions().config(len(genes), len(graphs)),
-                        networks=[g.name for g in graphs], lambdas=[g.lam for g in graphs],
-                        tau_mean=datamodule.tau_mean, tau_std=datamodule.tau_std,
-                        alpha_schedule="linear_until_uniform", recon_impl=recon_impl,
-                        recon_genes_per_step=recon_genes, max_epochs=epochs)
-    module.attach_graphs(graphs)
+    options = DangoTraining.defaults(alpha_schedule="linear_until_uniform", lr=1e-3,
+                                     recon_impl=recon_impl, recon_genes_per_step=recon_genes,
+                                     epochs=epochs)
+    module = build_dango_module(datamodule, graphs, DangoArchitecture("spec", 64), options)
     timer = EpochTimer()
     trainer = _trainer(epochs, timer, validate=checkpoint is not None)
     trainer.fit(module, datamodule=datamodule)

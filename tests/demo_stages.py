@@ -76,15 +76,22 @@ def pretrain_all(data: PreparedData, epochs: int = 3, tag: str = "spec",
     return paths
 
 
+def inputs_args(data: PreparedData, model: str) -> list[str]:
+    return ["train", model, "--interactions", str(data.interactions), "--genes",
+            str(data.genes), "--split", str(data.split)]
+
+
 def train_args(data: PreparedData, pretrained: list[Path], out: Path, epochs: int = 3,
                extra: tuple[str, ...] = ()) -> list[str]:
-    return ["train", "--interactions", str(data.interactions), "--genes", str(data.genes),
-            "--split", str(data.split), "--graphs", *map(str, data.graphs),
+    return [*inputs_args(data, "dango"), "--graphs", *map(str, data.graphs),
             "--pretrained", *map(str, pretrained), "--epochs", str(epochs),
             "--no-progress-bar", "--out", str(out), *extra]
 
 
-def evaluate(data: PreparedData, checkpoint: Path, out: Path) -> None:
-    run("evaluate", "--checkpoint", str(checkpoint), "--interactions", str(data.interactions),
-        "--genes", str(data.genes), "--split", str(data.split), "--graphs",
-        *map(str, data.graphs), "--out", str(out))
+def evaluate(data: PreparedData, train_dir: Path, out: Path) -> dict:
+    """``geneint evaluate`` of a model's predictions; returns metrics.json."""
+    import json
+
+    run("evaluate", "--predictions", str(train_dir / "predictions.parquet"), "--split",
+        str(data.split), "--out", str(out / "metrics.json"))
+    return json.loads((out / "metrics.json").read_text())

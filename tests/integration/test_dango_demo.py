@@ -6,8 +6,6 @@ within the demo's time budget). Slow: about 3 minutes on 2 cores.
 
 from __future__ import annotations
 
-import json
-
 import pytest
 import torch
 from demo_stages import evaluate, prepare, pretrain_all, run, train_args
@@ -29,8 +27,7 @@ def demo(tmp_path_factory):
 def test_dango_reaches_80_percent_of_the_oracle(demo, tmp_path):
     data, pretrained = demo
     run(*train_args(data, pretrained, tmp_path / "train", extra=DEMO_TRAIN))
-    evaluate(data, tmp_path / "train" / "best.ckpt", tmp_path / "eval")
-    test = json.loads((tmp_path / "eval" / "metrics.json").read_text())["test"]
+    test = evaluate(data, tmp_path / "train", tmp_path / "eval")["test"]
     print(f"\ndemo test: Pearson {test['pearson']:.3f}, Spearman {test['spearman']:.3f}, "
           f"AUROC {test['auroc']:.3f}, oracle {test['oracle_pearson']:.3f}")
     assert test["oracle_pearson"] > 0.75
@@ -51,8 +48,7 @@ def test_shuffled_labels_stay_near_zero(demo, tmp_path):
     for seed in (0, 1, 2):
         out = tmp_path / f"seed{seed}"
         run(*train_args(data, pretrained, out / "train", extra=(*extra, "--seed", str(seed))))
-        evaluate(data, out / "train" / "best.ckpt", out / "eval")
-        pearsons.append(json.loads((out / "eval" / "metrics.json").read_text())["test"]["pearson"])
+        pearsons.append(evaluate(data, out / "train", out / "eval")["test"]["pearson"])
     print(f"\nshuffled labels: test Pearson per seed {[round(p, 3) for p in pearsons]}")
     assert abs(sum(pearsons) / len(pearsons)) < 0.1
     assert max(abs(p) for p in pearsons) < 0.3

@@ -22,21 +22,23 @@ pytestmark = [pytest.mark.slurm, pytest.mark.slow]
 
 # Short training keeps the suite in CI's budget; the comparison below is about DDP vs one
 # process on identical inputs, not about reaching the demo's best accuracy.
-QUICK = "pretrain: {epochs: 2}\ntrain: {epochs: 10, patience: 100}\n"
+QUICK = "pretrain: {epochs: 2}\ntrain: {epochs: 10, patience: 100}\nsweep: quick_sweep.yaml\n"
+# DANGO as multi-node DDP on the GPU partition, the mean baseline as a CPU job.
+QUICK_SWEEP = "grid:\n  model: [dango, mean]\n  split: [random0]\nseeds: [0]\n"
 # Test Pearson of the 4-rank run vs the single-process run: they see the same global batches'
 # worth of data per step but in a different order (DistributedSampler) and with other
 # reconstruction samples — the spread of a change of training seed, measured at ~0.03.
 DDP_TOLERANCE = 0.06
 
 
-def _point_file(root: Path, stage: str, name: str) -> Path:
-    files = list((root / "results" / "demo" / stage).rglob(name))
+def _point_file(root: Path, stage: str, name: str, model: str = "dango") -> Path:
+    files = list((root / "results" / "demo" / stage / f"model~{model}").rglob(name))
     assert len(files) == 1, files
     return files[0]
 
 
 def _train_log(root: Path) -> str:
-    logs = list((root / "logs" / "demo" / "train").rglob("seed0.log"))
+    logs = list((root / "logs" / "demo" / "train" / "model~dango").rglob("seed0.log"))
     assert len(logs) == 1, logs
     return logs[0].read_text()
 
@@ -60,6 +62,7 @@ def slurm_demo(slurm_cluster, tmp_path_factory):
     """The demo DAG run once through profiles/slurm (rig partition and sizes)."""
     root = copy_workflow(tmp_path_factory.mktemp("slurm_demo"))
     (root / "quick.yaml").write_text(QUICK)
+    (root / "quick_sweep.yaml").write_text(QUICK_SWEEP)
     rig_profile(root / "rig_profile")
     run_snakemake(root, "--profile", "rig_profile", "--configfile", "quick.yaml", *RIG_FLAGS,
                   timeout=1800)
@@ -68,7 +71,9 @@ def slurm_demo(slurm_cluster, tmp_path_factory):
 
 def test_demo_dag_runs_with_joint_training_as_four_rank_ddp(slurm_demo):
     summary = pd.read_csv(slurm_demo / "results" / "demo" / "summary.tsv", sep="\t")
-    assert len(summary) == 1 and summary.loc[0, "test_pearson"] > 0.3
+    assert sorted(summary["model"]) == ["dango", "mean"]
+    assert summary.set_index("model").loc["dango", "test_pearson"] > 0.3
+    assert len(_slurm_jobs("fit_estimator")) == 1  # the mean, as its own (CPU) job
     # The job's own log: four ranks, two per node, one world.
     log = _train_log(slurm_demo)
     ranks = re.findall(r"rank (\d) of world size (\d) \(2 node\(s\) x 2 process\(es\), "
@@ -158,12 +163,12 @@ def test_submitit_slurm_executor_runs_two_node_ddp(slurm_demo, tmp_path):
     """`geneint submit --cluster slurm`: one sbatch job, srun starts 2 x 2 ranks, Lightning
     takes the geometry from Slurm."""
     demo = slurm_demo
-    processed = demo / "data" / "processed"
+    processed = demo / "data" / "processed" / "demo"
     graphs = sorted((processed / "graphs" / "lambda~rule").glob("*.npz"))
     pretrained = [next((demo / "results" / "demo" / "pretrain").rglob(f"{g.stem}/pretrained.pt"))
                   for g in graphs]
     out = tmp_path / "submitted"
-    train = ["--interactions", str(processed / "interactions.parquet"),
+    train = ["dango", "--interactions", str(processed / "interactions.parquet"),
              "--genes", str(processed / "genes.tsv"),
              "--split", str(processed / "splits" / "random.parquet"),
              "--graphs", *map(str, graphs), "--pretrained", *map(str, pretrained),

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from geneint.data.canonical import gene_set_frame
 from geneint.data.costanzo import (
     COSTANZO_SGA_COLUMNS,
     read_costanzo_sga,
@@ -23,8 +24,7 @@ from geneint.data.costanzo import (
     sorted_pair_frame,
     write_costanzo_sga,
 )
-from geneint.data.io import ORF_PATTERN, InputFormatError, QCReport, is_orf
-from geneint.data.tables import gene_set_frame
+from geneint.data.files import ORF_PATTERN, InputFormatError, QCReport, is_orf
 
 HEADER = "\t".join(COSTANZO_SGA_COLUMNS)
 
@@ -95,7 +95,7 @@ def test_read_costanzo_sga_canonical_output(tmp_path):
 
 def test_read_costanzo_sga_small_blocks_same_result(tmp_path, monkeypatch):
     # Many rows across several blocks: same result as one block, line numbers still right.
-    from geneint.data import tabular
+    from geneint.data import published_tsv as tabular
 
     rows = ROWS * 50
     path = write_lines(tmp_path / "SGA_ExE.txt", rows)

@@ -8,8 +8,8 @@ import pytest
 import torch
 from torch import nn
 
-from geneint.models.dango import (
-    Dango,
+from geneint.models.dango import Dango
+from geneint.models.layers import (
     HyperSAGNN,
     MetaEmbedding,
     NetworkEncoder,
@@ -19,6 +19,7 @@ from geneint.models.dango import (
     weighted_mse,
     weighted_mse_original,
 )
+from geneint.models.layers.folded import FoldedHyperSAGNN
 
 NUM_GENES, NUM_NETWORKS, DIM = 20, 2, 16
 
@@ -208,7 +209,8 @@ def test_set_score_is_permutation_invariant(output, self_mask):
 @pytest.mark.parametrize("self_mask", [True, False])
 @pytest.mark.parametrize("size, head_dim, num_layers", [(3, None, 2), (2, 4, 1), (3, 8, 3)])
 def test_folded_cached_scoring_equals_forward(output, self_mask, size, head_dim, num_layers):
-    """score_cached (folded projections, per-gene cache) is the ordinary forward, rearranged."""
+    """FoldedHyperSAGNN (folded projections, per-gene cache) is the ordinary forward,
+    rearranged."""
     torch.manual_seed(0)
     hyper = HyperSAGNN(DIM, output=output, self_mask=self_mask, head_dim=head_dim,
                        num_layers=num_layers).double().eval()
@@ -216,7 +218,7 @@ def test_folded_cached_scoring_equals_forward(output, self_mask, size, head_dim,
     embedding = torch.randn(NUM_GENES, DIM, dtype=torch.float64)
     genes = torch.stack([torch.randperm(NUM_GENES)[:size] for _ in range(30)])
     with torch.no_grad():
-        cached = hyper.score_cached(hyper.gene_cache(embedding), genes)
+        cached = FoldedHyperSAGNN(hyper, embedding).score(genes)
         torch.testing.assert_close(cached, hyper(embedding[genes]), rtol=1e-10, atol=1e-12)
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from geneint.data.files import InputFormatError, QCReport, is_orf
 from geneint.data.genes import (
     build_gene_universe,
     read_sgd_features,
     write_sgd_features,
 )
-from geneint.data.io import InputFormatError, QCReport, is_orf
 
 ROW = ("S000002143\tORF\tDubious\tYAL069W\t\t\tchromosome 1\t\t1\t335\t649\tW\t\t1996-07-31\t"
        "1996-07-31\tDubious open reading frame")
@@ -82,6 +82,11 @@ def test_universe_modes():
         build_gene_universe("union", None, string)
     with pytest.raises(ValueError, match="unknown gene universe mode"):
         build_gene_universe("all", sgd, string)
+    # The networks' own gene list, isolated genes included; SGD and STRING files not needed.
+    listed = ["YBR123C", "Q0045", "YAL001C"]
+    assert build_gene_universe("network_genes", network_genes=listed) == sorted(listed)
+    with pytest.raises(ValueError, match="gene list"):
+        build_gene_universe("network_genes", sgd, string)
 
 
 @pytest.mark.realdata

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 import torch
 
-from geneint.data.io import InputFormatError, QCReport
-from geneint.data.tables import EDGE_COLUMNS, STRING_CHANNELS
+from geneint.data.canonical import EDGE_COLUMNS, STRING_CHANNELS
+from geneint.data.files import InputFormatError, QCReport
 from geneint.graphs.network import (
     LAMBDA_HIGH,
     LAMBDA_LOW,

@@ -9,18 +9,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from geneint.data.canonical import (
+    INTERACTION_COLUMNS,
+    read_interactions,
+    write_interactions,
+)
 from geneint.data.costanzo import COSTANZO_SGA_COLUMNS
+from geneint.data.files import InputFormatError
 from geneint.data.interactions import TRUTH_COLUMNS, build_interactions, read_truth
-from geneint.data.io import InputFormatError
 from geneint.data.kuzmin import (
     KUZMIN2018_COLUMNS,
     KUZMIN2020_COLUMNS,
     write_kuzmin2020_xlsx,
-)
-from geneint.data.tables import (
-    INTERACTION_COLUMNS,
-    read_interactions,
-    write_interactions,
 )
 
 KUZMIN_ROWS = [
@@ -188,6 +188,26 @@ def test_dcell_source_keeps_nan_p_values_and_prefers_real_ones(sources, tmp_path
     assert rows["YAL015C+YBL007C"]["source"] == "costanzo2016"
     assert rows["YAL015C+YBL007C"]["n_measurements"] == 3
     assert np.isnan(rows["YLR035C+YML060W"]["p_value"])
+
+
+@pytest.mark.parametrize("rule", ["most_significant", "mean"])
+def test_published_train_and_test_files_keep_their_roles(tmp_path, rule):
+    train = tmp_path / "training"
+    train.write_text("2 YAL015C YBL007C -0.9\n2 YLR035C YML060W 0.0447\n")
+    test = tmp_path / "testing"
+    test.write_text("2 YAL048C YAR002W 0.1\n2 YBL007C YAL015C -0.5\n")  # a set of both files
+    table, qc = build_interactions([("dcell_train", train), ("dcell_test", test)],
+                                   universe=None, duplicate_rule=rule)
+    roles = dict(zip(table["gene_a"] + "+" + table["gene_b"], table["published_split"],
+                     strict=True))
+    assert roles == {"YAL015C+YBL007C": "test", "YLR035C+YML060W": "train",
+                     "YAL048C+YAR002W": "test"}
+    assert qc.counts["sets_in_published_train_and_test"] == 1
+    path = tmp_path / "interactions.parquet"
+    write_interactions(table, path)
+    assert read_interactions(path)["published_split"].tolist() == table["published_split"].tolist()
+    with pytest.raises(ValueError, match="come together"):
+        build_interactions([("dcell_train", train)], universe=None)
 
 
 def test_bad_arguments(sources):

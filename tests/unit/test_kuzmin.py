@@ -18,7 +18,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from geneint.data.io import InputFormatError, QCReport
+from geneint.data.files import InputFormatError, QCReport
 from geneint.data.kuzmin import (
     KUZMIN2018_COLUMNS,
     KUZMIN2020_COLUMNS,

@@ -7,8 +7,9 @@ import math
 import pytest
 import torch
 
+from geneint.graphs.adjacency import AdjacencyRows
 from geneint.graphs.network import build_edge_index
-from geneint.train.objectives import ALPHA_SCHEDULES, AdjacencyRows, alpha_at, log_cosh
+from geneint.train.objectives import ALPHA_SCHEDULES, alpha_at, log_cosh
 
 N = 10
 

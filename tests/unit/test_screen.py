@@ -12,8 +12,8 @@ import pytest
 import torch
 from demo_stages import prepare, pretrain_all, run, train_args
 
-from geneint.data.tables import read_gene_index
-from geneint.evaluate.screen import SetScorer, TopK, iter_sets, scan
+from geneint.data.canonical import read_gene_index
+from geneint.evaluate.screen import SetScorer, TopK, iter_sets
 
 
 @pytest.mark.parametrize("arity", [2, 3])

@@ -7,14 +7,14 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from geneint.models.dango import (
+from geneint.graphs.adjacency import AdjacencyRows
+from geneint.models.layers import (
     ReconstructionHead,
     weighted_mse,
     weighted_mse_original,
     weighted_mse_sparse,
 )
-from geneint.train.modules import reconstruction_loss
-from geneint.train.objectives import AdjacencyRows
+from geneint.train.reconstruction import reconstruction_loss
 
 DENSE = {"spec": weighted_mse, "original": weighted_mse_original}
 

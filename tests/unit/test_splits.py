@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geneint.data.io import InputFormatError, qc_path_for
+from geneint.data.canonical import gene_set_frame, validate_interactions
+from geneint.data.files import InputFormatError, qc_path_for
 from geneint.data.splits import (
     SPLIT_COLUMNS,
     heldout_gene_count,
@@ -17,7 +18,6 @@ from geneint.data.splits import (
     read_split,
     write_split,
 )
-from geneint.data.tables import gene_set_frame, validate_interactions
 
 GENES = [f"YAL{i:03d}{'C' if i % 2 else 'W'}" for i in range(1, 31)]
 
@@ -247,3 +247,16 @@ def test_read_split_rejects_bad_files(tmp_path):
     pd.DataFrame({"set_id": [0, 1], "fold": [0, 0], "role": ["train", "test"]}).to_parquet(path)
     with pytest.raises(InputFormatError, match="fold 0 has no val sets"):
         read_split(path)
+
+
+def test_published_split_keeps_the_published_test_sets(table):
+    published = table.assign(published_split=np.where(np.arange(len(table)) % 4 == 0, "test",
+                                                      "train"))
+    split, summary = make_split(published, "published", seed=0, val_fraction=0.2,
+                                arities=(2, 3))
+    roles = roles_of(split, 0)
+    np.testing.assert_array_equal(roles["test"], np.flatnonzero(np.arange(len(table)) % 4 == 0))
+    assert len(roles["val"]) == round(0.2 * (len(table) - len(roles["test"])))
+    assert not set(roles["val"]) & set(roles["test"])
+    with pytest.raises(ValueError, match="published train/test split"):
+        make_split(table, "published", seed=0)

@@ -10,15 +10,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geneint.data.io import InputFormatError, QCReport
+from geneint.data.canonical import EDGE_COLUMNS
+from geneint.data.dango_networks import read_dango_network, read_dango_networks
+from geneint.data.files import InputFormatError, QCReport
 from geneint.data.string import (
     SCORE_COLUMNS,
     STRING_HEADER,
-    read_dango_network,
     read_string_links,
-    write_string_links,
 )
-from geneint.data.tables import EDGE_COLUMNS
+from geneint.data.string_writer import write_string_links
 
 HEADER = " ".join(STRING_HEADER)
 FILE = "4932.protein.links.detailed.v12.0.txt.gz"
@@ -331,6 +331,18 @@ def write_dango(
     adj_path = tmp_path / "yeast_string_fusion_adjacency.txt"
     adj_path.write_text("".join(f"{line}\n" for line in adjacency))
     return genes_path, adj_path
+
+
+def test_dango_networks_of_several_channels_are_one_edge_table(tmp_path: Path) -> None:
+    genes_path, fusion = write_dango(tmp_path, ["1\t2\t0.449000", "2\t1\t0.449000"])
+    database = tmp_path / "yeast_string_database_adjacency.txt"
+    database.write_text("1\t2\t0.9\n2\t1\t0.9\n3\t4\t0.2\n4\t3\t0.2\n")
+    qc = QCReport(tmp_path)
+    got = read_dango_networks(genes_path, {"fusion": fusion, "database": database}, qc=qc)
+    assert got.groupby("channel").size().to_dict() == {"database": 2, "fusion": 1}
+    assert qc.counts["database/rows_read"] == 4 and qc.info["channels"] == ["fusion", "database"]
+    with pytest.raises(ValueError, match="unknown channels"):
+        read_dango_networks(genes_path, {"textmining": fusion})
 
 
 def test_dango_network_exact(tmp_path: Path) -> None:

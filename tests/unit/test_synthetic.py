@@ -16,9 +16,10 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import lsqr
 
 from geneint.data import synthetic
+from geneint.data.canonical import STRING_CHANNELS
+from geneint.data.files import HO_MARKER, QCReport, is_orf
 from geneint.data.genes import read_sgd_features
 from geneint.data.interactions import build_interactions
-from geneint.data.io import HO_MARKER, QCReport, is_orf
 from geneint.data.kuzmin import KUZMIN2018_COLUMNS, read_kuzmin2018
 from geneint.data.string import read_string_links
 from geneint.data.synthetic import (
@@ -34,7 +35,6 @@ from geneint.data.synthetic import (
     synthesize,
     tau_noise_free,
 )
-from geneint.data.tables import STRING_CHANNELS
 
 DENSE_INFORMATIVE = ("coexpression", "experimental")
 SPARSE_NOISY = ("fusion", "cooccurence")

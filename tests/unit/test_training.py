@@ -3,6 +3,7 @@ the same CLI subcommands the workflow calls."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -10,12 +11,13 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
-from demo_stages import evaluate, prepare, pretrain_all, run, train_args
+from demo_stages import evaluate, inputs_args, prepare, pretrain_all, run, train_args
 
-from geneint.data.tables import read_interactions
+from geneint.data.canonical import read_interactions
 
 
 @pytest.fixture(scope="module")
@@ -54,13 +56,13 @@ def test_joint_training_evaluation_and_lr_schedule(tiny, tmp_path):
     summary = json.loads((out / "train_summary.json").read_text())
     assert summary["world_size"] == 1 and summary["epochs_run"] == 3
 
-    evaluate(data, out / "best.ckpt", tmp_path / "eval")
-    metrics = json.loads((tmp_path / "eval" / "metrics.json").read_text())
+    metrics = evaluate(data, out, tmp_path / "eval")
     for key in ("pearson", "spearman", "mse", "auroc", "auprc", "pearson_strong",
                 "oracle_pearson"):
         assert key in metrics["test"]
     assert metrics["test"]["n"] == summary["sets"]["test"]
-    preds = pd.read_parquet(tmp_path / "eval" / "predictions.parquet")
+    assert metrics["train"]["n"] == summary["sets"]["train"]
+    preds = pd.read_parquet(out / "predictions.parquet")
     table = read_interactions(data.interactions)
     test = preds[preds["role"] == "test"]
     assert (table.loc[test["set_id"], "gene_a"].to_numpy() == test["gene_a"].to_numpy()).all()
@@ -71,13 +73,11 @@ def test_identical_seeds_give_identical_metrics(tiny, tmp_path):
     data, pretrained = tiny
     for name in ("a", "b"):
         run(*train_args(data, pretrained, tmp_path / name, epochs=2, extra=("--seed", "3")))
-        evaluate(data, tmp_path / name / "best.ckpt", tmp_path / f"eval_{name}")
-    a = json.loads((tmp_path / "eval_a" / "metrics.json").read_text())["test"]
-    b = json.loads((tmp_path / "eval_b" / "metrics.json").read_text())["test"]
+    a = evaluate(data, tmp_path / "a", tmp_path / "eval_a")["test"]
+    b = evaluate(data, tmp_path / "b", tmp_path / "eval_b")["test"]
     assert a == b
     run(*train_args(data, pretrained, tmp_path / "c", epochs=2, extra=("--seed", "4")))
-    evaluate(data, tmp_path / "c" / "best.ckpt", tmp_path / "eval_c")
-    c = json.loads((tmp_path / "eval_c" / "metrics.json").read_text())["test"]
+    c = evaluate(data, tmp_path / "c", tmp_path / "eval_c")["test"]
     assert c["pearson"] != a["pearson"]
 
 
@@ -104,12 +104,12 @@ def test_original_variant_runs_with_its_quirks(tiny, tmp_path):
     assert config["output"] == "dynamic" and config["num_heads"] == 8
     assert config["num_attention_layers"] == 1 and config["num_sampled_neighbors"] == 5
     assert config["activation"] == "swish" and not config["self_mask"]
-    evaluate(data, out / "best.ckpt", tmp_path / "eval")
-    assert json.loads((tmp_path / "eval" / "metrics.json").read_text())["test"]["n"] > 0
+    assert evaluate(data, out, tmp_path / "eval")["test"]["n"] > 0
     # Spec-pretrained networks do not fit the original architecture: a clear error, not a guess.
     spec = [data.pretrain_dir(g) / "pretrained.pt" for g in data.graphs]
     with pytest.raises((RuntimeError, ValueError)):
-        from geneint.cli import build_parser, cmd_train
+        from geneint.cli import build_parser
+        from geneint.cli.model_commands import cmd_train
 
         cmd_train(build_parser().parse_args(
             train_args(data, spec, tmp_path / "bad", epochs=1, extra=("--variant", "original"))))
@@ -187,3 +187,32 @@ def test_gene_batches_are_even_and_cover_every_gene_once(num_genes, batch_size, 
     torch.manual_seed(0)
     again = [genes for (genes,) in GeneDataModule(num_genes, batch_size).train_dataloader()]
     assert all(torch.equal(a, b) for a, b in zip(batches, again, strict=True))  # seeded
+
+
+def test_pairs_and_triples_train_together_and_are_scored_per_arity(tiny, tmp_path):
+    data, pretrained = tiny
+    mixed = tmp_path / "mixed.parquet"
+    run("split", "--interactions", str(data.interactions), "--kind", "random", "--arities",
+        "2", "3", "--out", str(mixed))
+    data = dataclasses.replace(data, split=mixed)
+    run(*train_args(data, pretrained, tmp_path / "dango", epochs=1))
+    run(*inputs_args(data, "additive"), "--out", str(tmp_path / "additive"))
+    for model in ("dango", "additive"):
+        metrics = evaluate(data, tmp_path / model, tmp_path / f"eval_{model}")
+        by_arity = metrics["by_arity"]["test"]
+        assert set(by_arity) == {"2", "3"}
+        assert by_arity["2"]["n"] + by_arity["3"]["n"] == metrics["test"]["n"]
+
+
+def test_predictions_can_average_the_best_checkpoints(tiny, tmp_path):
+    data, pretrained = tiny
+    run(*train_args(data, pretrained, tmp_path / "top2", epochs=3,
+                    extra=("--average-top-k", "2", "--seed", "5")))
+    run(*train_args(data, pretrained, tmp_path / "top1", epochs=3, extra=("--seed", "5")))
+    top2 = json.loads((tmp_path / "top2" / "train_summary.json").read_text())
+    top1 = json.loads((tmp_path / "top1" / "train_summary.json").read_text())
+    assert len(top2["predicted_by_epochs"]) == 2 and len(top1["predicted_by_epochs"]) == 1
+    assert top1["predicted_by_epochs"][0] == top2["predicted_by_epochs"][0]  # same training
+    pred1 = pd.read_parquet(tmp_path / "top1" / "predictions.parquet")["tau_pred"]
+    pred2 = pd.read_parquet(tmp_path / "top2" / "predictions.parquet")["tau_pred"]
+    assert not np.allclose(pred1, pred2)  # a second checkpoint joined the mean

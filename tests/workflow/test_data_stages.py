@@ -7,20 +7,23 @@ import pandas as pd
 import pytest
 from workflow_runs import copy_workflow, jobs_planned, run_snakemake
 
-from geneint.data.tables import read_edges, read_gene_index, read_interactions
+from geneint.data.canonical import read_edges, read_gene_index, read_interactions
 
 pytestmark = pytest.mark.slow
 
 SWEEP_TWO_DIMS = """grid:
-  graphs: [v9.1]
-  variant: [spec]
-  dim: [64, 32]
-  lambda_mode: [rule]
-  alpha_schedule: [linear_until_uniform]
-  lr: [0.003]
+  model: [dango, additive, mean]
   split: [random0]
+models:
+  dango: {graphs: [v9.1], variant: [spec], dim: [64, 32], lambda_mode: [rule],
+          alpha_schedule: [linear_until_uniform], lr: [0.003]}
 seeds: [0, 1]
 """
+DEMO_MODELS = {"dango", "additive", "mean"}
+
+
+def sweep_with_models(*models: str) -> str:
+    return f"grid:\n  model: [{', '.join(models)}]\n  split: [random0]\nseeds: [0]\n"
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +35,7 @@ def finished_demo(tmp_path_factory):
 
 
 def test_demo_dag_produces_summary_plots_and_canonical_tables(finished_demo):
-    processed = finished_demo / "data" / "processed"
+    processed = finished_demo / "data" / "processed" / "demo"
     genes = read_gene_index(processed / "genes.tsv")
     interactions = read_interactions(processed / "interactions.parquet")
     assert set(interactions["arity"]) == {2, 3}
@@ -40,9 +43,20 @@ def test_demo_dag_produces_summary_plots_and_canonical_tables(finished_demo):
     for release in ("9.1", "11.0"):
         assert read_edges(processed / "string" / f"v{release}.parquet")["channel"].nunique() == 6
     summary = pd.read_csv(finished_demo / "results" / "demo" / "summary.tsv", sep="\t")
-    assert len(summary) == 1 and summary.loc[0, "test_pearson"] > 0.5
-    assert {"test_spearman", "test_auroc", "test_oracle_pearson", "val_pearson"} <= set(summary)
-    for plot in ("metrics.png", "training_curves.png"):
+    assert set(summary["model"]) == DEMO_MODELS and len(summary) == 3
+    pearson = summary.set_index("model")["test_pearson"]
+    # DANGO learns the planted interactions; per-gene effects explain part of τ; the mean
+    # explains nothing and its Pearson is undefined (empty), never 0.
+    assert pearson["dango"] > 0.5 and pearson["dango"] > pearson["additive"] > 0.2
+    assert pd.isna(pearson["mean"])
+    mse = summary.set_index("model")["test_mse"]
+    assert mse["dango"] < mse["additive"] < mse["mean"]
+    assert {"test_spearman", "test_auroc", "test_oracle_pearson", "val_pearson",
+            "train_pearson"} <= set(summary)
+    by_point = pd.read_csv(finished_demo / "results" / "demo" / "summary_by_point.tsv",
+                           sep="\t")
+    assert list(by_point.columns[:2]) == ["model", "split"] and len(by_point) == 3
+    for plot in ("metrics.png", "models.png", "training_curves.png"):
         assert (finished_demo / "results" / "demo" / "plots" / plot).stat().st_size > 1000
     assert not list((finished_demo / "results" / "demo" / ".work").rglob("*.ckpt"))
 
@@ -55,17 +69,33 @@ def test_second_run_does_nothing(finished_demo, snakemake):
 def test_report_is_built(finished_demo, snakemake):
     snakemake(finished_demo, "--report", "report.html")
     html = (finished_demo / "report.html").read_text(errors="replace")
-    assert "summary.tsv" in html and "metrics.png" in html
+    assert "summary.tsv" in html and "metrics.png" in html and "models.png" in html
 
 
 def test_adding_sweep_values_runs_only_the_new_jobs(finished_demo, snakemake):
     (finished_demo / "sweep2.yaml").write_text(SWEEP_TWO_DIMS)
     out = snakemake(finished_demo, "-n", "--config", "sweep=sweep2.yaml")
     jobs = jobs_planned(out.stdout)
-    # 3 new point x seed runs (dim 32 x 2 seeds, dim 64 seed 1); dim 32 needs its own 6
-    # pretrained networks; nothing upstream of pretraining reruns.
-    assert jobs == {"pretrain_network": 6, "train_model": 3, "evaluate_model": 3,
-                    "aggregate_metrics": 1, "all": 1}
+    # DANGO: 3 new point x seed runs (dim 32 x 2 seeds, dim 64 seed 1); dim 32 needs its own
+    # 6 pretrained networks. The baselines: seed 1 only. Nothing upstream of pretraining.
+    assert jobs == {"pretrain_network": 6, "train_model": 3, "fit_estimator": 2,
+                    "evaluate_model": 5, "aggregate_metrics": 1, "all": 1}
+
+
+def test_adding_a_model_runs_only_that_models_jobs(finished_demo, snakemake):
+    (finished_demo / "sweep_rf.yaml").write_text(
+        sweep_with_models("dango", "additive", "mean", "rf_pair_features"))
+    out = snakemake(finished_demo, "-n", "--config", "sweep=sweep_rf.yaml")
+    # rf_pair_features reads graphs built with λ = 1 (it does not reconstruct networks).
+    assert jobs_planned(out.stdout) == {"build_graph": 6, "fit_estimator": 1,
+                                        "evaluate_model": 1, "aggregate_metrics": 1, "all": 1}
+
+
+def test_changing_a_baseline_setting_reruns_only_that_model(finished_demo, snakemake):
+    (finished_demo / "alphas.yaml").write_text("baselines:\n  additive:\n    alphas: [1.0]\n")
+    out = snakemake(finished_demo, "-n", "--configfile", "alphas.yaml")
+    assert jobs_planned(out.stdout) == {"fit_estimator": 1, "evaluate_model": 1,
+                                        "aggregate_metrics": 1, "all": 1}
 
 
 def test_changing_a_shared_training_knob_reruns_only_training(finished_demo, snakemake):
@@ -82,7 +112,22 @@ def test_dag_has_one_pretraining_job_per_network_and_one_training_job_per_point_
     assert jobs["build_graph"] == 6            # 6 channels, one λ mode
     assert jobs["pretrain_network"] == 12      # 6 networks x 2 embedding sizes
     assert jobs["train_model"] == 4            # 2 points x 2 seeds
-    assert jobs["evaluate_model"] == 4
+    assert jobs["fit_estimator"] == 4          # additive, mean x 2 seeds
+    assert jobs["evaluate_model"] == 8
+
+
+def test_a_baselines_only_sweep_plans_no_pretraining_and_no_graphs(workflow_copy, snakemake):
+    (workflow_copy / "baselines.yaml").write_text(sweep_with_models("additive", "mean"))
+    jobs = jobs_planned(snakemake(workflow_copy, "-n", "--config",
+                                  "sweep=baselines.yaml").stdout)
+    assert "pretrain_network" not in jobs and "build_graph" not in jobs
+    assert "train_model" not in jobs and jobs["fit_estimator"] == 2
+
+
+def test_an_unknown_model_is_rejected_before_any_job(workflow_copy, snakemake):
+    (workflow_copy / "bad.yaml").write_text(sweep_with_models("dango", "gpt"))
+    proc = snakemake(workflow_copy, "-n", "--config", "sweep=bad.yaml", check=False)
+    assert proc.returncode != 0 and "gpt" in proc.stdout + proc.stderr
 
 
 def test_a_bad_config_value_is_rejected_before_any_job(workflow_copy, snakemake):

@@ -111,16 +111,16 @@ def test_a_training_job_killed_with_snakemake_resumes_on_the_next_run(tmp_path):
     first.wait()
     checkpoints = list(work.rglob("last.ckpt"))
     assert checkpoints, "training never reached its first checkpoint"
-    assert not list((root / "results" / "demo" / "train").rglob("best.ckpt"))
+    assert not list((root / "results" / "demo" / "train" / "model~dango").rglob("best.ckpt"))
 
     # What a user does after a crash: release the lock the killed run left, run again. The
     # local profile reruns incomplete jobs; training continues from last.ckpt.
     run_snakemake(root, "--unlock")
     run_snakemake(root, "--profile", "profiles/local", "--configfile", "quick.yaml")
-    summary = json.loads(next((root / "results" / "demo" / "train").rglob(
-        "train_summary.json")).read_text())
+    dango = root / "results" / "demo" / "train" / "model~dango"
+    summary = json.loads(next(dango.rglob("train_summary.json")).read_text())
     assert summary["resumed_from"] == "last.ckpt"
-    curve = pd.read_csv(next((root / "results" / "demo" / "train").rglob("metrics.csv")))
+    curve = pd.read_csv(next(dango.rglob("metrics.csv")))
     assert sorted(curve["epoch"].dropna().astype(int).unique()) == list(range(20))
     assert (root / "results" / "demo" / "summary.tsv").exists()
     assert not work.exists() or not list(work.rglob("*.ckpt"))  # cleaned up after success

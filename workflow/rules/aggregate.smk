@@ -25,6 +25,11 @@ rule aggregate_metrics:
             category="Plots",
             caption="../report/metrics.rst",
         ),
+        models_plot=report(
+            f"results/{RUN}/plots/models.png",
+            category="Plots",
+            caption="../report/models.rst",
+        ),
         curves_plot=report(
             f"results/{RUN}/plots/training_curves.png",
             category="Plots",

@@ -1,34 +1,98 @@
-# Shared setup, in order: config validation, wildcard constraints, input/params helpers.
+# Shared setup, in order: config validation, the sweep, wildcard constraints, input/params
+# helpers. Decisions that deserve a test live in geneint (geneint.sweep, geneint.schema).
 import os
 import re
+import sys
+from pathlib import Path
 
+import yaml
 from snakemake.utils import validate
 
+# geneint's schemas and sweep helpers need only yaml: importable from the checkout even where
+# Snakemake's own environment lacks the package.
+sys.path.insert(0, str(Path(workflow.basedir) / "src"))
+from geneint import sweep as sweeps  # noqa: E402
+from geneint.models.registry import MODELS, models_run_by  # noqa: E402
+from geneint.schema import CONFIG_SCHEMA, SWEEP_SCHEMA  # noqa: E402
 
-validate(config, schema="../schemas/config.schema.yaml")
 
+validate(config, schema=str(CONFIG_SCHEMA))
 
-PROCESSED = "data/processed"
+RUN = config["run"]
+# Per run: the demo and a real study never overwrite each other's tables.
+PROCESSED = f"data/processed/{RUN}"
 STRING_RELEASES = [str(r) for r in config["data"]["string_releases"]]
+NETWORK_SOURCE = config["data"]["network_source"]
+CHANNELS = config["graphs"]["channels"]
+if NETWORK_SOURCE == "dango" and STRING_RELEASES != ["9.1"]:
+    raise ValueError(
+        f"data.network_source dango ships STRING v9.1 only; set data.string_releases to"
+        f' ["9.1"] (found {STRING_RELEASES})'
+    )
 
-# Published file name of every raw source (config data.downloads uses the same keys).
+# File name of every raw source (config data.downloads uses the same keys); each is stored as
+# published, under data/raw/<source>/.
 RAW_FILENAMES = {
     **{f"string_v{r}": f"4932.protein.links.detailed.v{r}.txt.gz" for r in STRING_RELEASES},
     "kuzmin2018": "aao1729_data_s1.tsv",
     "kuzmin2020_s1": "aaz5667-Table-S1.xlsx",
     "kuzmin2020_s3": "aaz5667-Table-S3.xlsx",
     "sgd_features": "SGD_features.tab",
+    "dcell_train": "training_data.txt",
+    "dcell_test": "testing_data.txt",
+    "dango_genes": "yeast_string_genes.txt",
+    **{f"dango_{c}": f"yeast_string_{c}_adjacency.txt" for c in CHANNELS},
+}
+# `geneint parse interactions` flag of each interaction source.
+INTERACTION_FLAGS = {
+    "kuzmin2018": "--kuzmin2018",
+    "kuzmin2020_s1": "--kuzmin2020",
+    "kuzmin2020_s3": "--kuzmin2020",
+    "dcell_train": "--dcell-train",
+    "dcell_test": "--dcell-test",
 }
 # The synthetic demo writes the same published formats into its own folder.
 SYNTHETIC_DIR = "data/raw/synthetic"
 SYNTHETIC_SUBDIRS = {"kuzmin2018": "kuzmin2018", "sgd_features": "sgd"}
 
+# --- the sweep -------------------------------------------------------------------------------
+with open(config["sweep"]) as fh:
+    SWEEP = yaml.safe_load(fh)
+validate(SWEEP, schema=str(SWEEP_SCHEMA))
+sweeps.check_models_known()
+POINTS, SEEDS = sweeps.expand_sweep(SWEEP)
+for point in POINTS:
+    if "graphs" in point and point["graphs"][1:] not in STRING_RELEASES:
+        raise ValueError(
+            f"sweep: {point['model']} uses graphs {point['graphs']}, which is not among"
+            f" data.string_releases {STRING_RELEASES}"
+        )
 
+
+def point_paths(runner=None):
+    """Path of every sweep point (of one runner's models, if given)."""
+    return [
+        sweeps.point_path(p)
+        for p in POINTS
+        if runner is None or MODELS[p["model"]].runner == runner
+    ]
+
+
+# Swept values are path components: none may match across "/".
 wildcard_constraints:
+    run=re.escape(RUN),
+    seed=r"\d+",
+    point=sweeps.point_pattern(list(MODELS)),
+    network=r"string_v[0-9.]+_[a-z]+",
+    variant="spec|original",
+    dim=r"\d+",
+    lambda_mode="rule|config|one",
+    kind="random|gene1|gene2|published",
     release="|".join(re.escape(r) for r in STRING_RELEASES),
     source="|".join(re.escape(s) for s in RAW_FILENAMES),
 
 
+# --- data helpers ----------------------------------------------------------------------------
 def folder_of(output_key):
     """Params function: the folder of one of the rule's outputs (a prefix the CLI writes to)."""
 
@@ -58,6 +122,40 @@ def get_raw_string(wildcards):
     return raw_path(f"string_v{wildcards.release}")
 
 
+def get_dango_networks(wildcards):
+    return {"genes": raw_path("dango_genes"), **{c: raw_path(f"dango_{c}") for c in CHANNELS}}
+
+
+def dango_adjacency_flags(wildcards, input):
+    return " ".join(f"{c}={input[c]}" for c in CHANNELS)
+
+
+def get_gene_index_inputs(wildcards):
+    """The files the configured gene universe is built from."""
+    universe = config["genes"]["universe"]
+    inputs = {}
+    if universe in ("sgd", "intersection", "union"):
+        inputs["sgd"] = raw_path("sgd_features")
+    if universe in ("string", "intersection", "union"):
+        inputs["string"] = expand(f"{PROCESSED}/string/v{{r}}.parquet", r=STRING_RELEASES)
+    if universe == "network_genes":
+        if NETWORK_SOURCE != "dango":
+            raise ValueError("genes.universe network_genes needs data.network_source dango")
+        inputs["gene_list"] = raw_path("dango_genes")
+    return inputs
+
+
+def gene_index_flags(wildcards, input):
+    flags = [f"--universe {config['genes']['universe']}"]
+    for key, flag in (("sgd", "--sgd"), ("string", "--string"), ("gene_list", "--gene-list")):
+        if key in input.keys():
+            flags.append(f"{flag} {' '.join(input[key]) if key == 'string' else input[key]}")
+    qualifiers = config["genes"]["sgd_qualifiers"]
+    if qualifiers:
+        flags.append(f"--sgd-qualifiers {' '.join(qualifiers)}")
+    return " ".join(flags)
+
+
 def get_raw_interaction_tables(wildcards):
     """Raw tables that feed interactions.parquet, keyed by source name."""
     return {name: raw_path(name) for name in config["data"]["interaction_sources"]}
@@ -72,8 +170,8 @@ def interaction_flags(wildcards, input):
     """Reader flags for `geneint parse interactions` (kuzmin2020 S1 and S3 share one flag)."""
     groups = {}
     for name in config["data"]["interaction_sources"]:
-        groups.setdefault(name.split("_")[0], []).append(input[name])
-    flags = [f"--{reader} {' '.join(paths)}" for reader, paths in groups.items()]
+        groups.setdefault(INTERACTION_FLAGS[name], []).append(input[name])
+    flags = [f"{flag} {' '.join(paths)}" for flag, paths in groups.items()]
     if "truth" in input.keys():
         flags.append(f"--truth {input.truth}")
     return " ".join(flags)
@@ -96,19 +194,17 @@ def download_flags(wildcards):
     return " ".join(flags)
 
 
-def sgd_qualifier_flag(wildcards):
-    qualifiers = config["genes"]["sgd_qualifiers"]
-    return f"--sgd-qualifiers {' '.join(qualifiers)}" if qualifiers else ""
+def section_flags(dotted):
+    """Params text of a config section: `--key value` for each of its keys."""
+    return " ".join(
+        f"--{key.replace('_', '-')} {sweeps.flag_value(value)}"
+        for key, value in sweeps.lookup(config, dotted).items()
+    )
 
 
-def get_final_outputs():
-    return [
-        f"{PROCESSED}/interactions.parquet",
-        f"results/{RUN}/summary.tsv",
-        f"results/{RUN}/summary_by_point.tsv",
-        f"results/{RUN}/plots/metrics.png",
-        f"results/{RUN}/plots/training_curves.png",
-    ]
+def lambda_config_flag(wildcards):
+    values = config["graphs"]["lambda"]
+    return "--lambda-config " + " ".join(f"{k}={v}" for k, v in values.items()) if values else ""
 
 
 def warn_unpinned_downloads():
@@ -128,98 +224,93 @@ def warn_unpinned_downloads():
 warn_unpinned_downloads()
 
 
-# --- sweep ---------------------------------------------------------------------------------
-import itertools
-
-import pandas as pd
-import yaml
-from snakemake.utils import Paramspace
-
-RUN = config["run"]
-with open(config["sweep"]) as fh:
-    SWEEP = yaml.safe_load(fh)
-validate(SWEEP, schema="../schemas/sweep.schema.yaml")
-SEEDS = [str(s) for s in SWEEP["seeds"]]
-CHANNELS = config["graphs"]["channels"]
-for release in SWEEP["grid"]["graphs"]:
-    if release[1:] not in STRING_RELEASES:
-        raise ValueError(
-            f"sweep grid graphs: {release} is not among data.string_releases {STRING_RELEASES}"
-        )
-# One row per sweep point; every column is a path component (key~value), so values can hold
-# underscores and adding a value adds only new paths.
-POINTS = Paramspace(
-    pd.DataFrame(
-        list(itertools.product(*SWEEP["grid"].values())), columns=list(SWEEP["grid"])
-    ).astype(str)
-)
-
-
-# Swept values are path components: none may match across "/".
-wildcard_constraints:
-    run=re.escape(RUN),
-    seed=r"\d+",
-    network=r"string_v[0-9.]+_[a-z]+",
-    graphs=r"v[0-9.]+",
-    variant="spec|original",
-    dim=r"\d+",
-    lambda_mode="rule|config|one",
-    alpha_schedule="constant|linear_until_uniform|pre_then_post",
-    lr=r"[0-9.eE+-]+",
-    split=r"random\d+|gene1|gene2",
-    kind="random|gene1|gene2",
-
-
-def point_networks(wildcards):
-    return [f"string_{wildcards.graphs}_{channel}" for channel in CHANNELS]
-
-
-def get_point_graphs(wildcards):
-    return expand(
-        "data/processed/graphs/lambda~{lambda_mode}/{network}.npz",
-        lambda_mode=wildcards.lambda_mode,
-        network=point_networks(wildcards),
-    )
-
-
-def get_point_pretrained(wildcards):
-    return expand(
-        "results/{run}/pretrain/variant~{variant}/dim~{dim}/lambda~{lambda_mode}/{network}/pretrained.pt",
-        run=RUN,
-        variant=wildcards.variant,
-        dim=wildcards.dim,
-        lambda_mode=wildcards.lambda_mode,
-        network=point_networks(wildcards),
-    )
+# --- sweep point helpers -------------------------------------------------------------------
+def point_of(wildcards):
+    return sweeps.parse_point(wildcards.point)
 
 
 def get_split_file(wildcards):
-    kind = "random" if wildcards.split.startswith("random") else wildcards.split
-    return f"data/processed/splits/{kind}.parquet"
+    kind, _ = sweeps.split_kind_and_fold(point_of(wildcards)["split"])
+    return f"{PROCESSED}/splits/{kind}.parquet"
 
 
 def split_fold(wildcards):
-    return wildcards.split[len("random") :] if wildcards.split.startswith("random") else "0"
+    return sweeps.split_kind_and_fold(point_of(wildcards)["split"])[1]
 
 
-def lambda_config_flag(wildcards):
-    values = config["graphs"]["lambda"]
-    return "--lambda-config " + " ".join(f"{k}={v}" for k, v in values.items()) if values else ""
+def pretraining_outputs(point, name):
+    """`pretrained.pt` or `embeddings.pt` of every network of a point."""
+    return expand(
+        "results/{run}/pretrain/variant~{variant}/dim~{dim}/lambda~{lambda_mode}/{network}/{name}",
+        run=RUN,
+        variant=point["variant"],
+        dim=point["dim"],
+        lambda_mode=point["lambda_mode"],
+        network=sweeps.point_networks(point, CHANNELS),
+        name=name,
+    )
+
+
+def get_model_inputs(wildcards):
+    """What the point's model needs, and nothing else (registry `needs`)."""
+    point = point_of(wildcards)
+    needs = MODELS[point["model"]].needs
+    inputs = {}
+    if "graphs" in needs:
+        inputs["graphs"] = expand(
+            f"{PROCESSED}/graphs/lambda~{{mode}}/{{network}}.npz",
+            mode=sweeps.graph_lambda_mode(point),
+            network=sweeps.point_networks(point, CHANNELS),
+        )
+    if "pretrained" in needs:
+        inputs["pretrained"] = pretraining_outputs(point, "pretrained.pt")
+    if "embeddings" in needs:
+        inputs["embeddings"] = pretraining_outputs(point, "embeddings.pt")
+    return inputs
+
+
+def model_input_flags(wildcards, input):
+    return " ".join(
+        f"--{key} {' '.join(input[key])}"
+        for key in ("graphs", "pretrained", "embeddings")
+        if key in input.keys()
+    )
+
+
+def model_name(wildcards):
+    return point_of(wildcards)["model"]
+
+
+def model_flags(wildcards):
+    """The point's own knobs and the config settings its model uses (and only those)."""
+    return sweeps.model_flags(point_of(wildcards), config)
+
+
+def get_final_outputs():
+    return [
+        f"{PROCESSED}/interactions.parquet",
+        f"results/{RUN}/summary.tsv",
+        f"results/{RUN}/summary_by_point.tsv",
+        f"results/{RUN}/plots/metrics.png",
+        f"results/{RUN}/plots/models.png",
+        f"results/{RUN}/plots/training_curves.png",
+    ]
 
 
 def get_all_evaluations():
     return expand(
         "results/{run}/eval/{point}/seed{seed}/metrics.json",
         run=RUN,
-        point=POINTS.instance_patterns,
+        point=point_paths(),
         seed=SEEDS,
     )
 
 
 def get_training_curves():
+    """Per-epoch curves exist for neural models only."""
     return expand(
         "results/{run}/train/{point}/seed{seed}/metrics.csv",
         run=RUN,
-        point=POINTS.instance_patterns,
+        point=point_paths("neural"),
         seed=SEEDS,
     )

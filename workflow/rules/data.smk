@@ -20,16 +20,14 @@ if is_synthetic():
             "benchmarks/data/synthesize_demo.tsv"
         params:
             out=folder_of("manifest"),
-            seed=config["data"]["synthetic"]["seed"],
-            scale=config["data"]["synthetic"]["scale"],
+            settings=section_flags("data.synthetic"),
         resources:
             mem_mb=4000,
             runtime=15,
         conda:
             "../../envs/geneint.yaml"
         shell:
-            "geneint synth --out {params.out} --seed {params.seed}"
-            " --scale {params.scale} > {log} 2>&1"
+            "geneint synth --out {params.out} {params.settings} > {log} 2>&1"
 
 else:
 
@@ -50,43 +48,63 @@ else:
             " --out {output} > {log} 2>&1"
 
 
-rule parse_string:
-    input:
-        get_raw_string,
-    output:
-        f"{PROCESSED}/string/v{{release}}.parquet",
-    log:
-        "logs/data/parse_string_v{release}.log",
-    benchmark:
-        "benchmarks/data/parse_string_v{release}.tsv"
-    resources:
-        mem_mb=6000,
-        runtime=30,
-    conda:
-        "../../envs/geneint.yaml"
-    shell:
-        "geneint parse string --raw {input} --out {output} > {log} 2>&1"
+if NETWORK_SOURCE == "dango":
+
+    # The DANGO repository's networks: STRING v9.1 channels as Mashup processed them.
+    rule parse_dango_networks:
+        input:
+            unpack(get_dango_networks),
+        output:
+            f"{PROCESSED}/string/v9.1.parquet",
+        log:
+            f"logs/{RUN}/data/parse_dango_networks.log",
+        params:
+            adjacency=dango_adjacency_flags,
+        resources:
+            mem_mb=4000,
+            runtime=15,
+        conda:
+            "../../envs/geneint.yaml"
+        shell:
+            "geneint parse dango-networks --genes {input.genes} --adjacency {params.adjacency}"
+            " --out {output} > {log} 2>&1"
+
+else:
+
+    rule parse_string:
+        input:
+            get_raw_string,
+        output:
+            f"{PROCESSED}/string/v{{release}}.parquet",
+        log:
+            f"logs/{RUN}/data/parse_string_v{{release}}.log",
+        benchmark:
+            f"benchmarks/{RUN}/data/parse_string_v{{release}}.tsv"
+        resources:
+            mem_mb=6000,
+            runtime=30,
+        conda:
+            "../../envs/geneint.yaml"
+        shell:
+            "geneint parse string --raw {input} --out {output} > {log} 2>&1"
 
 
 rule build_gene_index:
     input:
-        sgd=raw_path("sgd_features"),
-        string=expand(rules.parse_string.output[0], release=STRING_RELEASES),
+        unpack(get_gene_index_inputs),
     output:
         f"{PROCESSED}/genes.tsv",
     log:
-        "logs/data/build_gene_index.log",
+        f"logs/{RUN}/data/build_gene_index.log",
     params:
-        universe=config["genes"]["universe"],
-        qualifiers=sgd_qualifier_flag,
+        flags=gene_index_flags,
     resources:
         mem_mb=2000,
         runtime=10,
     conda:
         "../../envs/geneint.yaml"
     shell:
-        "geneint genes --sgd {input.sgd} --string {input.string} --universe {params.universe}"
-        " {params.qualifiers} --out {output} > {log} 2>&1"
+        "geneint genes {params.flags} --out {output} > {log} 2>&1"
 
 
 rule parse_interactions:
@@ -97,14 +115,12 @@ rule parse_interactions:
     output:
         f"{PROCESSED}/interactions.parquet",
     log:
-        "logs/data/parse_interactions.log",
+        f"logs/{RUN}/data/parse_interactions.log",
     benchmark:
-        "benchmarks/data/parse_interactions.tsv"
+        f"benchmarks/{RUN}/data/parse_interactions.tsv"
     params:
         sources=interaction_flags,
-        unknown_genes=config["interactions"]["unknown_genes"],
-        duplicates=config["interactions"]["duplicates"],
-        arities=" ".join(str(a) for a in config["interactions"]["arities"]),
+        settings=section_flags("interactions"),
     resources:
         mem_mb=6000,
         runtime=30,
@@ -112,5 +128,4 @@ rule parse_interactions:
         "../../envs/geneint.yaml"
     shell:
         "geneint parse interactions {params.sources} --genes {input.genes}"
-        " --unknown-genes {params.unknown_genes} --duplicates {params.duplicates}"
-        " --arity {params.arities} --out {output} > {log} 2>&1"
+        " {params.settings} --out {output} > {log} 2>&1"

@@ -1,14 +1,15 @@
 # Stage 2: one graph per network (STRING channel of a release) and λ mode; the split files.
+# Built only for the points whose models need graphs (see geneint.models.registry).
 
 
 rule build_graph:
     input:
-        edges=expand(rules.parse_string.output[0], release=STRING_RELEASES),
+        edges=expand(f"{PROCESSED}/string/v{{release}}.parquet", release=STRING_RELEASES),
         genes=rules.build_gene_index.output[0],
     output:
-        "data/processed/graphs/lambda~{lambda_mode}/{network}.npz",
+        f"{PROCESSED}/graphs/lambda~{{lambda_mode}}/{{network}}.npz",
     log:
-        "logs/graphs/lambda~{lambda_mode}/{network}.log",
+        f"logs/{RUN}/graphs/lambda~{{lambda_mode}}/{{network}}.log",
     params:
         releases=" ".join(STRING_RELEASES),
         lambda_config=lambda_config_flag,
@@ -29,15 +30,11 @@ rule make_split:
     input:
         rules.parse_interactions.output[0],
     output:
-        "data/processed/splits/{kind}.parquet",
+        f"{PROCESSED}/splits/{{kind}}.parquet",
     log:
-        "logs/splits/{kind}.log",
+        f"logs/{RUN}/splits/{{kind}}.log",
     params:
-        seed=config["split"]["seed"],
-        folds=config["split"]["folds"],
-        val_fraction=config["split"]["val_fraction"],
-        heldout=config["split"]["heldout_genes"],
-        arities=" ".join(str(a) for a in config["split"]["arities"]),
+        settings=section_flags("split"),
     threads: 1
     resources:
         mem_mb=2000,
@@ -45,6 +42,5 @@ rule make_split:
     conda:
         "../../envs/geneint.yaml"
     shell:
-        "geneint split --interactions {input} --kind {wildcards.kind} --seed {params.seed}"
-        " --folds {params.folds} --val-fraction {params.val_fraction}"
-        " --heldout-genes {params.heldout} --arity {params.arities} --out {output} > {log} 2>&1"
+        "geneint split --interactions {input} --kind {wildcards.kind} {params.settings}"
+        " --out {output} > {log} 2>&1"

@@ -1,24 +1,25 @@
 # Stage 3: pretraining, one job per network (and architecture); shared by every sweep point
-# that uses the same network, variant, embedding size and λ mode.
+# that uses the same network, variant, embedding size and λ mode. Runs only for points whose
+# models need pretrained networks or their embeddings.
+
+PRETRAIN = "{run}/pretrain/variant~{variant}/dim~{dim}/lambda~{lambda_mode}/{network}"
 
 
 rule pretrain_network:
     input:
-        graph="data/processed/graphs/lambda~{lambda_mode}/{network}.npz",
+        graph=f"{PROCESSED}/graphs/lambda~{{lambda_mode}}/{{network}}.npz",
         genes=rules.build_gene_index.output[0],
     output:
-        pretrained="results/{run}/pretrain/variant~{variant}/dim~{dim}/lambda~{lambda_mode}/{network}/pretrained.pt",
-        embeddings="results/{run}/pretrain/variant~{variant}/dim~{dim}/lambda~{lambda_mode}/{network}/embeddings.pt",
-        curve="results/{run}/pretrain/variant~{variant}/dim~{dim}/lambda~{lambda_mode}/{network}/metrics.csv",
+        pretrained=f"results/{PRETRAIN}/pretrained.pt",
+        embeddings=f"results/{PRETRAIN}/embeddings.pt",
+        curve=f"results/{PRETRAIN}/metrics.csv",
     log:
-        "logs/{run}/pretrain/variant~{variant}/dim~{dim}/lambda~{lambda_mode}/{network}.log",
+        f"logs/{PRETRAIN}.log",
     benchmark:
-        "benchmarks/{run}/pretrain/variant~{variant}/dim~{dim}/lambda~{lambda_mode}/{network}.tsv"
+        f"benchmarks/{PRETRAIN}.tsv"
     params:
-        epochs=config["pretrain"]["epochs"],
-        batch_size=config["pretrain"]["batch_size"],
-        lr=config["pretrain"]["lr"],
-        embedding_seed=config["pretrain"]["embedding_seed"],
+        out=folder_of("pretrained"),
+        settings=section_flags("pretrain"),
     # One thread: several pretraining jobs run side by side, and multi-threaded torch processes
     # sharing cores slow each other down by an order of magnitude (OpenMP oversubscription).
     threads: 1
@@ -29,7 +30,5 @@ rule pretrain_network:
         "../../envs/geneint.yaml"
     shell:
         "geneint pretrain --graph {input.graph} --genes {input.genes}"
-        " --variant {wildcards.variant} --dim {wildcards.dim} --epochs {params.epochs}"
-        " --batch-size {params.batch_size} --lr {params.lr}"
-        " --embedding-seed {params.embedding_seed} --threads {threads} --no-progress-bar"
-        " --out $(dirname {output.pretrained}) > {log} 2>&1"
+        " --variant {wildcards.variant} --dim {wildcards.dim} {params.settings}"
+        " --threads {threads} --no-progress-bar --out {params.out} > {log} 2>&1"

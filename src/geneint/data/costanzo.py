@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from geneint.data.io import InputFormatError, PathLike, QCReport, is_orf, iter_lines
-from geneint.data.tables import gene_set_frame
-from geneint.data.tabular import (
+from geneint.data.canonical import gene_set_frame
+from geneint.data.files import InputFormatError, PathLike, QCReport, is_orf, iter_lines
+from geneint.data.published_tsv import (
     MEASUREMENT_COLUMNS,
     FirstProblem,
     GeneChecker,
@@ -59,7 +59,7 @@ DCELL_ARITIES = (2, 3)
 
 
 def sorted_pair_frame(first: pd.Series, second: pd.Series) -> pd.DataFrame:
-    """Vectorised :func:`~geneint.data.tables.gene_set_frame` for two distinct genes per row.
+    """Vectorised :func:`~geneint.data.canonical.gene_set_frame` for two distinct genes per row.
 
     ``gene_set_frame`` sorts each set in Python, which costs ~15 s and several GB of lists on
     the 12.7 M rows of ``SGA_NxN.txt``; this builds the identical frame (same columns, dtypes
@@ -175,7 +175,7 @@ def read_dcell_pairs(
     """Read a DCell training/testing file (``<n> <ORF_1> … <ORF_n> <epsilon>``).
 
     The format has no p-value, so ``p_value`` is NaN for every row. NaN means "not published";
-    :func:`~geneint.data.tables.resolve_duplicates` ranks it after every real p-value
+    :func:`~geneint.data.canonical.resolve_duplicates` ranks it after every real p-value
     (``most_significant``) and ignores it in the minimum (``mean``).
 
     Args:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pooch
 
-from geneint.data.io import PathLike, write_text_atomic
+from geneint.data.files import PathLike, write_text_atomic
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,5 @@
-"""The gene universe: SGD's ``SGD_features.tab`` and/or the genes of the STRING releases.
+"""The gene universe: SGD's ``SGD_features.tab``, the genes of the STRING releases, or the gene
+list that ships with a network release (DANGO's ``yeast_string_genes.txt``).
 
 ``SGD_features.tab`` (https://downloads.yeastgenome.org/curation/chromosomal_feature/) is
 tab-separated with 16 columns and no header: 1 SGDID, 2 feature type (``ORF``, ``CDS``,
@@ -15,7 +16,7 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from geneint.data.io import (
+from geneint.data.files import (
     InputFormatError,
     PathLike,
     QCReport,
@@ -28,7 +29,7 @@ log = logging.getLogger(__name__)
 
 SGD_N_COLUMNS = 16
 #: How the node set of every graph is chosen (config key ``genes.universe``).
-UNIVERSE_MODES = ("sgd", "string", "intersection", "union")
+UNIVERSE_MODES = ("sgd", "string", "intersection", "union", "network_genes")
 
 
 def read_sgd_features(
@@ -106,17 +107,27 @@ def build_gene_universe(
     mode: str,
     sgd_genes: Iterable[str] | None = None,
     string_genes: Iterable[str] | None = None,
+    network_genes: Iterable[str] | None = None,
 ) -> list[str]:
     """Combine SGD and STRING gene sets into the sorted gene index every graph shares.
 
     Args:
         mode: ``sgd`` (all SGD genes), ``string`` (genes of the configured STRING releases),
-            ``intersection`` or ``union`` of the two.
-        sgd_genes: genes from :func:`read_sgd_features`; required unless ``mode == "string"``.
-        string_genes: genes seen in the STRING files; required unless ``mode == "sgd"``.
+            ``intersection`` or ``union`` of the two, or ``network_genes`` (the gene list that
+            ships with the networks, isolated genes included).
+        sgd_genes: genes from :func:`read_sgd_features`; required for sgd/intersection/union.
+        string_genes: genes seen in the STRING files; required for string/intersection/union.
+        network_genes: the networks' gene list; required for ``network_genes``.
     """
     if mode not in UNIVERSE_MODES:
         raise ValueError(f"unknown gene universe mode {mode!r}; choose one of {UNIVERSE_MODES}")
+    if mode == "network_genes":
+        if network_genes is None:
+            raise ValueError("gene universe mode 'network_genes' needs the networks' gene list")
+        genes = sorted(set(network_genes))
+        if not genes:
+            raise ValueError("gene universe (network_genes) is empty")
+        return genes
     if mode != "string" and sgd_genes is None:
         raise ValueError(f"gene universe mode {mode!r} needs the SGD features file")
     if mode != "sgd" and string_genes is None:

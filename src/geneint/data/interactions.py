@@ -2,9 +2,9 @@
 
 :func:`build_interactions` reads each raw file with its reader (measurement rows), keeps the
 requested arities, merges duplicate gene sets across all sources with
-:func:`~geneint.data.tables.resolve_duplicates`, and optionally joins the noise-free τ that the
+:func:`~geneint.data.canonical.resolve_duplicates`, and optionally joins the noise-free τ that the
 synthetic generator writes. The result is ready for
-:func:`~geneint.data.tables.write_interactions`; the QC report is the caller's to write.
+:func:`~geneint.data.canonical.write_interactions`; the QC report is the caller's to write.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from geneint.data.canonical import DUPLICATE_RULES, INTERACTION_COLUMNS, resolve_duplicates
 from geneint.data.costanzo import read_costanzo_sga, read_dcell_pairs
-from geneint.data.io import InputFormatError, PathLike, QCReport
+from geneint.data.files import InputFormatError, PathLike, QCReport
 from geneint.data.kuzmin import read_kuzmin2018, read_kuzmin2020
-from geneint.data.tables import DUPLICATE_RULES, INTERACTION_COLUMNS, resolve_duplicates
-from geneint.data.tabular import (
+from geneint.data.published_tsv import (
     FirstProblem,
     check_unknown_genes_policy,
     iter_tsv_blocks,
@@ -38,7 +38,13 @@ READERS: dict[str, Reader] = {
     "kuzmin2020": read_kuzmin2020,
     "costanzo2016_sga": read_costanzo_sga,
     "dcell_pairs": read_dcell_pairs,
+    "dcell_train": read_dcell_pairs,
+    "dcell_test": read_dcell_pairs,
 }
+#: Sources published as a train or test file: their sets keep that role in column
+#: ``published_split`` (a set found in both is a test set, counted in QC), for the split kind
+#: ``published``.
+PUBLISHED_ROLES = {"dcell_train": "train", "dcell_test": "test"}
 
 TRUTH_COLUMNS = ["gene_a", "gene_b", "gene_c", "tau_noise_free"]
 
@@ -104,13 +110,13 @@ def build_interactions(
         universe: genes to keep (``None``: every valid ORF).
         unknown_genes: ``"drop"`` or ``"error"`` for valid ORFs outside ``universe``.
         duplicate_rule: how repeated gene sets (within and across sources) are merged, one of
-            :data:`~geneint.data.tables.DUPLICATE_RULES`.
+            :data:`~geneint.data.canonical.DUPLICATE_RULES`.
         arities: gene-set sizes to keep; other rows are counted in ``rows_other_arity``.
         truth: optional noise-free τ table (see :func:`read_truth`); every kept set must be in
             it, and its value becomes column ``tau_noise_free``.
 
     Returns:
-        The table with :data:`~geneint.data.tables.INTERACTION_COLUMNS` (+ ``tau_noise_free``)
+        The table with :data:`~geneint.data.canonical.INTERACTION_COLUMNS` (+ ``tau_noise_free``)
         and the merged QC report: each reader's counts prefixed ``<kind>/`` (``<kind>/<file>/``
         when a kind is given twice), plus ``rows_measurements``, ``rows_other_arity``,
         ``duplicate_sets``, ``duplicate_rows_merged``, ``sets_kept``, ``sets_digenic``,
@@ -138,9 +144,14 @@ def build_interactions(
     frames = []
     for (kind, _), path in zip(sources, paths, strict=True):
         source_qc = QCReport(path)
-        frames.append(READERS[kind](path, universe=universe, unknown_genes=unknown_genes,
-                                    qc=source_qc))
+        frame = READERS[kind](path, universe=universe, unknown_genes=unknown_genes,
+                              qc=source_qc)
+        frames.append(frame.assign(_published=PUBLISHED_ROLES.get(kind, "")))
         qc.merge(source_qc, prefix=_label(kind, path, kinds))
+    published = {kind for kind, _ in sources if kind in PUBLISHED_ROLES}
+    if published and published != set(PUBLISHED_ROLES):
+        raise ValueError(f"published train and test files come together: got only "
+                         f"{sorted(published)}")
     rows = pd.concat(frames, ignore_index=True)
     qc.count("rows_measurements", len(rows))
 
@@ -153,11 +164,15 @@ def build_interactions(
     else:
         qc.count("rows_other_arity", 0)
 
+    roles = rows.pop("_published")
     table = resolve_duplicates(rows, duplicate_rule, qc)
     qc.info["duplicate_rule"] = duplicate_rule
     qc.info["arities"] = list(arities)
 
     columns = list(INTERACTION_COLUMNS)
+    if published:
+        table = _join_published_roles(table, rows.assign(_published=roles), qc)
+        columns.append("published_split")
     if truth is not None:
         table = _join_truth(table, Path(truth))
         qc.sources.append(str(truth))
@@ -173,12 +188,31 @@ def build_interactions(
     return _canonical_dtypes(table[columns].reset_index(drop=True)), qc
 
 
+def _join_published_roles(table: pd.DataFrame, rows: pd.DataFrame,
+                          qc: QCReport) -> pd.DataFrame:
+    """Column ``published_split``: ``test`` if any measurement of the set came from a published
+    test file, else ``train``."""
+    in_test = rows.assign(_test=rows["_published"] == "test").groupby(_KEY, sort=False)[
+        "_test"].agg(["any", "all"]).reset_index()
+    both = in_test["any"] & ~in_test["all"]
+    if both.any():
+        first = in_test.loc[both, _KEY].iloc[0]
+        qc.count("sets_in_published_train_and_test", int(both.sum()),
+                 example="+".join(g for g in first if g))
+    else:
+        qc.count("sets_in_published_train_and_test", 0)
+    joined = table.merge(in_test[_KEY + ["any"]], on=_KEY, how="left", validate="one_to_one")
+    joined["published_split"] = np.where(joined.pop("any"), "test", "train")
+    return joined
+
+
 def _canonical_dtypes(table: pd.DataFrame) -> pd.DataFrame:
-    """Pin the dtypes of :mod:`geneint.data.tables` (the ``mean`` rule's groupby returns
+    """Pin the dtypes of :mod:`geneint.data.canonical` (the ``mean`` rule's groupby returns
     ``source`` as object, and an empty frame loses them)."""
     table = table.copy()
-    for col in ("gene_a", "gene_b", "gene_c", "source"):
-        table[col] = table[col].astype(str)
+    for col in ("gene_a", "gene_b", "gene_c", "source", "published_split"):
+        if col in table:
+            table[col] = table[col].astype(str)
     table["arity"] = table["arity"].astype(np.int8)
     for col in ("tau", "p_value", "tau_noise_free"):
         if col in table:

@@ -12,8 +12,8 @@ A row's gene set is {ORF1, ORF2, array ORF} without the HO marker; its size is t
 
 The readers return *measurement rows* (one per kept raw row, no deduplication) with the columns
 ``gene_a, gene_b, gene_c, arity, tau, p_value, source``;
-:func:`geneint.data.interactions.build_interactions` merges duplicates. Every filtered row is counted in the :class:`~geneint.data.io.QCReport`, every
-malformed row raises :class:`~geneint.data.io.InputFormatError` naming file, line and value.
+:func:`geneint.data.interactions.build_interactions` merges duplicates. Every filtered row is
+counted in the :class:`~geneint.data.files.QCReport`, every malformed row raises :class:`~geneint.data.files.InputFormatError` naming file, line and value.
 """
 
 from __future__ import annotations
@@ -27,15 +27,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from geneint.data.io import (
+from geneint.data.canonical import gene_set_frame
+from geneint.data.files import (
     HO_MARKER,
     InputFormatError,
     PathLike,
     QCReport,
     atomic_output,
 )
-from geneint.data.tables import gene_set_frame
-from geneint.data.tabular import (
+from geneint.data.published_tsv import (
     BLOCK_ROWS,
     MEASUREMENT_COLUMNS,
     FirstProblem,

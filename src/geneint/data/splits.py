@@ -6,6 +6,8 @@ Three kinds (DANGO, Methods "Evaluation"):
 - ``gene1``: a set of genes is held out; test = every set containing at least one of them.
 - ``gene2``: test = sets made only of held-out genes; sets with some but not all genes held out
   are excluded from every role (they would leak held-out genes into training).
+- ``published``: the data's own published split (column ``published_split`` of the
+  interactions, e.g. DCell's training and testing files): test = the published test sets.
 
 In every kind, the non-test, non-excluded sets are divided into train and validation at random
 (``val_fraction``). A split file (``splits/<name>.parquet``) is long-format: one row per
@@ -21,7 +23,7 @@ import logging
 import numpy as np
 import pandas as pd
 
-from geneint.data.io import (
+from geneint.data.files import (
     InputFormatError,
     PathLike,
     require_columns,
@@ -30,7 +32,7 @@ from geneint.data.io import (
 
 log = logging.getLogger(__name__)
 
-SPLIT_KINDS = ("random", "gene1", "gene2")
+SPLIT_KINDS = ("random", "gene1", "gene2", "published")
 ROLES = ("train", "val", "test", "excluded")
 SPLIT_COLUMNS = ["set_id", "fold", "role"]
 
@@ -68,7 +70,7 @@ def make_split(interactions: pd.DataFrame, kind: str, seed: int, folds: int = 5,
 
     Args:
         interactions: the canonical table (row position = ``set_id``).
-        kind: ``random``, ``gene1`` or ``gene2``.
+        kind: ``random``, ``gene1``, ``gene2`` or ``published``.
         seed: fixes every random choice (fold assignment, held-out genes, validation sets).
         folds: number of folds of the ``random`` kind.
         val_fraction: share of the non-test sets used for validation.
@@ -94,6 +96,14 @@ def make_split(interactions: pd.DataFrame, kind: str, seed: int, folds: int = 5,
             test = set_ids[fold_of == fold]
             train, val = _train_val(set_ids[fold_of != fold], val_fraction, rng)
             frames.append(_frame(fold, {"train": train, "val": val, "test": test}))
+    elif kind == "published":
+        if "published_split" not in interactions:
+            raise ValueError("split kind 'published' needs interactions with a published "
+                             "train/test split (column published_split, e.g. from the DCell "
+                             "training and testing files)")
+        is_test = (interactions["published_split"].to_numpy() == "test")[set_ids]
+        train, val = _train_val(set_ids[~is_test], val_fraction, rng)
+        frames.append(_frame(0, {"train": train, "val": val, "test": set_ids[is_test]}))
     else:
         genes = _set_genes(interactions.iloc[set_ids])
         universe = np.array(sorted({g for s in genes for g in s}))
@@ -122,7 +132,7 @@ def make_split(interactions: pd.DataFrame, kind: str, seed: int, folds: int = 5,
 
 
 def write_split(table: pd.DataFrame, summary: dict, path: PathLike) -> None:
-    from geneint.data.io import qc_path_for, write_text_atomic
+    from geneint.data.files import qc_path_for, write_text_atomic
 
     write_parquet_atomic(table[SPLIT_COLUMNS], path)
     write_text_atomic(qc_path_for(path), json.dumps(summary, indent=2) + "\n")

@@ -1,4 +1,4 @@
-"""Readers and a writer for the STRING yeast networks, in the two formats they are published in.
+"""Reader for the STRING yeast networks in their published ``protein.links.detailed`` format.
 
 ``4932.protein.links.detailed.v{9.1,11.0,12.0}.txt.gz`` (https://string-db.org downloads)
     gzip-compressed text, fields separated by a single space, one header line::
@@ -11,45 +11,39 @@
     (``A B`` and ``B A``) with identical scores, rows grouped by ``protein1`` with partners in
     descending ``combined_score`` order. A v12.0 file has about 2.6 M rows.
 
-DANGO/Mashup per-channel networks
-    The format DANGO ships its STRING v9.1 channels in (``yeast_string_genes.txt`` and
-    ``yeast_string_<channel>_adjacency.txt``): a genes file with one ORF per line (line i,
-    1-based, is node id i; the last line may lack its newline) and a tab-separated adjacency
-    file ``id1<TAB>id2<TAB>weight`` with 1-based ids and weight = score / 1000 printed with six
-    decimals, both directions listed and only non-zero scores present.
+The reader of the DANGO/Mashup per-channel networks is :mod:`geneint.data.dango_networks`, the
+writer of ``links.detailed`` files :mod:`geneint.data.string_writer`; both use the format
+constants and the shared helpers (:func:`merge_directions`, :func:`edge_table`) defined here.
 
-Both readers return the canonical edge table (:data:`~geneint.data.tables.EDGE_COLUMNS`): one
+Both readers return the canonical edge table (:data:`~geneint.data.canonical.EDGE_COLUMNS`): one
 row per undirected pair and channel with a non-zero score, ``gene_a < gene_b``, ``weight`` =
 score / 1000 as float32, sorted by ``(channel, gene_a, gene_b)``. Malformed input raises
-:class:`~geneint.data.io.InputFormatError` with the file and 1-based line; deliberate filtering
+:class:`~geneint.data.files.InputFormatError` with the file and 1-based line; deliberate filtering
 (genes outside the universe, self loops, pairs listed in one direction only) is counted in a
-:class:`~geneint.data.io.QCReport`.
+:class:`~geneint.data.files.QCReport`.
 """
 
 from __future__ import annotations
 
 import csv
-import gzip
 import io
 import logging
-import math
 import operator
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from geneint.data.io import (
+from geneint.data.canonical import EDGE_COLUMNS, STRING_CHANNELS
+from geneint.data.files import (
     InputFormatError,
     PathLike,
     QCReport,
-    atomic_output,
     is_orf,
     iter_lines,
 )
-from geneint.data.tables import EDGE_COLUMNS, STRING_CHANNELS
 
 log = logging.getLogger(__name__)
 
@@ -61,10 +55,10 @@ TAXON_PREFIX = "4932."
 #: STRING releases whose yeast ``links.detailed`` files share the format above.
 STRING_VERSIONS = ("9.1", "11.0", "12.0")
 MAX_SCORE = 1000
-_WRITE_CHUNK = 200_000  # rows per text chunk handed to gzip
 
 _UNKNOWN_GENES_MODES = ("drop", "error")
-_INTEGER = re.compile(r"^[+-]?[0-9]+$")
+#: An optionally signed decimal integer literal (a score or node id field).
+INTEGER = re.compile(r"^[+-]?[0-9]+$")
 
 
 # --------------------------------------------------------------------------------------------
@@ -161,11 +155,11 @@ def read_string_links(
 
     rows = np.flatnonzero(keep)
     channel_idx = [SCORE_COLUMNS.index(c) for c in channels]
-    lo, hi, values = _merge_directions(
+    lo, hi, values = merge_directions(
         path, code_a[rows], code_b[rows], scores[rows][:, channel_idx], line_of[rows],
         channels, genes, qc, describe=lambda i: lines[rows[i]],
     )
-    return _edge_table(genes, lo, hi, values.astype(np.float64) / MAX_SCORE, channels, qc)
+    return edge_table(genes, lo, hi, values.astype(np.float64) / MAX_SCORE, channels, qc)
 
 
 def _check_channels(channels: Iterable[str]) -> list[str]:
@@ -287,7 +281,7 @@ def _raise_first_bad_score(path: Path, lines: list[str], columns: list[str]) -> 
     offences = []  # (row, message)
     for col in columns:
         values = text[col]
-        not_int = ~values.str.fullmatch(_INTEGER.pattern).to_numpy(dtype=bool)
+        not_int = ~values.str.fullmatch(INTEGER.pattern).to_numpy(dtype=bool)
         # Only a sign or 4+ characters can put an integer literal outside 0..1000.
         maybe = np.flatnonzero(~not_int & ((values.str.len() >= 4) | values.str.startswith("-"))
                                .to_numpy(dtype=bool))
@@ -310,7 +304,7 @@ def _raise_first_bad_score(path: Path, lines: list[str], columns: list[str]) -> 
 # --------------------------------------------------------------------------------------------
 
 
-def _merge_directions(
+def merge_directions(
     path: Path,
     code_a: np.ndarray,
     code_b: np.ndarray,
@@ -405,7 +399,7 @@ def _fmt(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
-def _edge_table(
+def edge_table(
     genes: np.ndarray,
     lo: np.ndarray,
     hi: np.ndarray,
@@ -433,208 +427,3 @@ def _edge_table(
         "channel": pd.Series(np.concatenate(parts_c), dtype=object),
         "weight": pd.Series(np.concatenate(parts_w), dtype=np.float32),
     })[EDGE_COLUMNS]
-
-
-# --------------------------------------------------------------------------------------------
-# DANGO / Mashup per-channel networks
-# --------------------------------------------------------------------------------------------
-
-
-def read_dango_network(
-    genes_path: PathLike,
-    adjacency_path: PathLike,
-    channel: str,
-    qc: QCReport | None = None,
-) -> pd.DataFrame:
-    """Read one channel of the DANGO/Mashup STRING networks into the canonical edge table.
-
-    Args:
-        genes_path: ``yeast_string_genes.txt``: one ORF per line, line i (1-based) = node id i.
-        adjacency_path: ``yeast_string_<channel>_adjacency.txt``: ``id1<TAB>id2<TAB>weight``,
-            1-based ids, weight in (0, 1], both directions listed.
-        channel: Channel name written into the ``channel`` column.
-        qc: Report to count into (``rows_read``, ``self_loops``, ``pairs_listed_once``,
-            ``edges_<channel>``, ``info["genes"]``); a local one when ``None``.
-
-    Returns:
-        The canonical edge table (see :func:`read_string_links`) for ``channel``.
-
-    Raises:
-        InputFormatError: Invalid or duplicate ORF in the genes file; a malformed adjacency
-            line, id outside 1..n, non-numeric/NaN weight or weight outside (0, 1]; a pair
-            whose two directions disagree or that is listed twice in one direction.
-    """
-    genes_path, adjacency_path = Path(genes_path), Path(adjacency_path)
-    qc = qc if qc is not None else QCReport([genes_path, adjacency_path])
-    genes = _read_dango_genes(genes_path)
-    n_genes = len(genes)
-
-    code_a, code_b, weights, line_of, texts = [], [], [], [], []
-    for lineno, line in iter_lines(adjacency_path):
-        fields = line.split("\t")
-        if len(fields) != 3:
-            raise InputFormatError(adjacency_path, lineno,
-                                   f"expected 3 tab-separated fields id1, id2, weight; found "
-                                   f"{len(fields)}: {line!r}")
-        ids = []
-        for field in fields[:2]:
-            if not _INTEGER.match(field):
-                raise InputFormatError(adjacency_path, lineno,
-                                       f"node id {field!r} is not an integer: {line!r}")
-            node = int(field)
-            if not 1 <= node <= n_genes:
-                raise InputFormatError(adjacency_path, lineno,
-                                       f"node id {node} outside 1..{n_genes} (the lines of "
-                                       f"{genes_path.name}): {line!r}")
-            ids.append(node - 1)
-        try:
-            weight = float(fields[2])
-        except ValueError:
-            raise InputFormatError(adjacency_path, lineno,
-                                   f"weight {fields[2]!r} is not a number: {line!r}") from None
-        if math.isnan(weight):
-            raise InputFormatError(adjacency_path, lineno, f"weight is NaN: {line!r}")
-        if not 0 < weight <= 1:
-            raise InputFormatError(adjacency_path, lineno,
-                                   f"weight {weight:g} outside (0, 1]: {line!r}")
-        code_a.append(ids[0])
-        code_b.append(ids[1])
-        weights.append(weight)
-        line_of.append(lineno)
-        texts.append(line)
-
-    qc.count("rows_read", len(weights))
-    # Codes index the genes sorted by name, so that lo < hi means gene_a < gene_b.
-    order = np.argsort(np.array(genes, dtype=object), kind="stable")
-    rank = np.empty(n_genes, dtype=np.int64)
-    rank[order] = np.arange(n_genes)
-    sorted_genes = np.array(genes, dtype=object)[order]
-    a = rank[np.array(code_a, dtype=np.int64)]
-    b = rank[np.array(code_b, dtype=np.int64)]
-    w = np.array(weights, dtype=np.float64).reshape(-1, 1)
-    lines = np.array(line_of, dtype=np.int64)
-
-    self_loop = a == b
-    if self_loop.any():
-        rows = np.flatnonzero(self_loop)
-        qc.count("self_loops", len(rows))
-        for i in rows[: QCReport.max_examples]:
-            qc.count("self_loops", 0, example=f"line {lines[i]}: {texts[i]}")
-    rows = np.flatnonzero(~self_loop)
-    lo, hi, values = _merge_directions(
-        adjacency_path, a[rows], b[rows], w[rows], lines[rows], [channel], sorted_genes, qc,
-        describe=lambda i: texts[rows[i]],
-    )
-    edges = _edge_table(sorted_genes, lo, hi, values, [channel], qc)
-    log.info("%s: %s %s edges between %s genes", adjacency_path, f"{len(edges):,}", channel,
-             f"{qc.info['genes']:,}")
-    return edges
-
-
-def _read_dango_genes(path: Path) -> list[str]:
-    genes: list[str] = []
-    seen: dict[str, int] = {}
-    for lineno, line in iter_lines(path):
-        if not is_orf(line):
-            raise InputFormatError(path, lineno,
-                                   f"{line!r} is not a systematic yeast gene name (ORF)")
-        if line in seen:
-            raise InputFormatError(path, lineno, f"duplicate gene {line!r} (first on line "
-                                   f"{seen[line]})")
-        seen[line] = lineno
-        genes.append(line)
-    return genes
-
-
-# --------------------------------------------------------------------------------------------
-# links.detailed writer
-# --------------------------------------------------------------------------------------------
-
-
-def write_string_links(scores: pd.DataFrame, path: PathLike, version: str = "12.0") -> None:
-    """Write per-pair scores as a published ``4932.protein.links.detailed.v<version>.txt.gz``.
-
-    The output is byte-for-byte deterministic (gzip mtime 0): header, both directions of each
-    pair, ``4932.`` prefixes, rows grouped by ``protein1`` in sorted order and partners in
-    descending ``combined_score`` order (ties by partner name). It is written to a temporary
-    file beside ``path`` and renamed into place.
-
-    Args:
-        scores: One row per undirected pair: ``gene_a``, ``gene_b`` (ORFs, distinct) and the
-            integer columns of :data:`SCORE_COLUMNS` (0..1000).
-        path: Output file.
-        version: STRING release the file imitates (one of :data:`STRING_VERSIONS`); the format
-            is the same for all, only the name stored in the gzip header differs.
-
-    Raises:
-        ValueError: Missing columns, invalid ORFs, self loops, repeated pairs, or scores that
-            are not integers in 0..1000.
-    """
-    if version not in STRING_VERSIONS:
-        raise ValueError(f"unknown STRING version {version!r}; choose from {STRING_VERSIONS}")
-    path = Path(path)
-    missing = [c for c in ["gene_a", "gene_b", *SCORE_COLUMNS] if c not in scores.columns]
-    if missing:
-        raise ValueError(f"scores lack column(s) {missing}; found {list(scores.columns)}")
-
-    gene_a = scores["gene_a"].astype(object).to_numpy()
-    gene_b = scores["gene_b"].astype(object).to_numpy()
-    codes, genes = pd.factorize(np.concatenate([gene_a, gene_b]), sort=True)
-    genes = np.asarray(genes, dtype=object)
-    bad = [g for g in genes.tolist() if not (isinstance(g, str) and is_orf(g))]
-    if bad or (codes < 0).any():
-        raise ValueError(f"gene names must be systematic ORF names; found {(bad or [None])[:5]}")
-    a, b = codes[: len(gene_a)], codes[len(gene_a):]
-    if (a == b).any():
-        raise ValueError(f"self loop {gene_a[np.flatnonzero(a == b)[0]]!r} in scores")
-    key = np.minimum(a, b) * len(genes) + np.maximum(a, b)
-    dup = pd.Series(key).duplicated().to_numpy()
-    if dup.any():
-        i = int(np.flatnonzero(dup)[0])
-        raise ValueError(f"pair {gene_a[i]}-{gene_b[i]} appears more than once in scores")
-    values = _integer_scores(scores)
-
-    protein1, protein2 = np.concatenate([a, b]), np.concatenate([b, a])
-    matrix = np.concatenate([values, values])
-    combined = matrix[:, SCORE_COLUMNS.index("combined_score")]
-    order = np.lexsort((protein2, -combined, protein1))  # the last key sorts first
-    ids = np.array([TAXON_PREFIX + g for g in genes], dtype=object)
-    numbers = np.array([str(i) for i in range(MAX_SCORE + 1)], dtype=object)
-
-    def chunks() -> Iterator[str]:
-        yield " ".join(STRING_HEADER) + "\n"
-        # zip + str.join over object columns is ~6x faster than DataFrame.to_csv here.
-        for start in range(0, len(order), _WRITE_CHUNK):
-            rows = order[start:start + _WRITE_CHUNK]
-            columns = [ids[protein1[rows]].tolist(), ids[protein2[rows]].tolist()]
-            columns += [numbers[matrix[rows, j]].tolist() for j in range(len(SCORE_COLUMNS))]
-            yield "".join(" ".join(fields) + "\n" for fields in zip(*columns))
-
-    _write_gzip_atomic(path, chunks(), f"{TAXON_PREFIX}protein.links.detailed.v{version}.txt")
-    log.info("wrote %s rows (%s pairs) to %s", f"{len(order):,}", f"{len(scores):,}", path)
-
-
-def _integer_scores(scores: pd.DataFrame) -> np.ndarray:
-    values = scores[SCORE_COLUMNS].to_numpy(dtype=np.float64, na_value=np.nan)
-    if np.isnan(values).any() or (values != np.round(values)).any():
-        raise ValueError("scores must be integers (found NaN or fractional values)")
-    if len(values) and (values.min() < 0 or values.max() > MAX_SCORE):
-        raise ValueError(f"scores must lie in 0..{MAX_SCORE}")
-    return values.astype(np.int64)
-
-
-def _write_gzip_atomic(path: Path, chunks: Iterable[str], name: str) -> None:
-    """Write UTF-8 text chunks into a gzip temp file beside ``path``, then rename it in place.
-
-    Args:
-        path: Final file.
-        chunks: Text to write, in order.
-        name: Original file name stored in the gzip header (mtime is 0, so output is
-            reproducible).
-    """
-    # Level 4 compresses ~3x faster than gzip's default 6 for a ~5% larger file.
-    with atomic_output(path) as tmp, open(tmp, "wb") as raw, gzip.GzipFile(
-        filename=name, mode="wb", fileobj=raw, compresslevel=4, mtime=0
-    ) as gz:
-        for chunk in chunks:
-            gz.write(chunk.encode("utf-8"))

@@ -26,8 +26,14 @@ from torchmetrics.functional.classification import (
 DEFAULT_STRONG_THRESHOLD = 0.05
 
 
+def is_constant(values: Tensor) -> bool:
+    """Exactly one distinct value (a std test would miss it: rounding leaves ~1e-18)."""
+    return values.numel() == 0 or bool(values.max() == values.min())
+
+
 def _corr(fn, pred: Tensor, target: Tensor) -> float:
-    if pred.numel() < 3 or float(pred.std()) == 0 or float(target.std()) == 0:
+    """A correlation, or NaN where it is undefined (fewer than 3 values, or a constant)."""
+    if pred.numel() < 3 or is_constant(pred) or is_constant(target):
         return math.nan
     return float(fn(pred, target))
 

@@ -18,10 +18,10 @@ from typing import Any
 import pandas as pd
 import torch
 
-from geneint.data.io import PathLike, write_parquet_atomic, write_text_atomic
-from geneint.data.tables import read_gene_index
-from geneint.train.data import load_graphs
-from geneint.train.modules import JointDango
+from geneint.data.canonical import read_gene_index
+from geneint.data.files import PathLike, write_parquet_atomic, write_text_atomic
+from geneint.models.layers.folded import FoldedHyperSAGNN
+from geneint.train.dango import load_trained_dango
 
 log = logging.getLogger(__name__)
 
@@ -96,12 +96,10 @@ class SetScorer:
                  graph_paths: list[PathLike],
                  compile_shape: tuple[int, int] | None = None) -> None:
         self.genes = read_gene_index(genes_path)
-        self.module = JointDango.load_from_checkpoint(checkpoint, map_location="cpu")
-        self.module.attach_graphs(load_graphs(graph_paths, self.genes))
-        self.module.eval()
+        self.module = load_trained_dango(checkpoint, graph_paths, self.genes)
         with torch.inference_mode():
-            self.meta, _ = self.module.model.embed(self.module.edge_indices())
-            self.cache = self.module.model.hyper.gene_cache(self.meta)
+            self.meta = self.module.prepare()["meta"]
+            self.folded = FoldedHyperSAGNN(self.module.model.hyper, self.meta)
         self.compile_chunk: int | None = None
         self._score = self._score_sets
         if compile_shape is not None:
@@ -117,7 +115,7 @@ class SetScorer:
             self.compile_chunk, self._score = None, self._score_sets
 
     def _score_sets(self, sets: torch.Tensor) -> torch.Tensor:
-        return self.module.published_scale(self.module.model.hyper.score_cached(self.cache, sets))
+        return self.module.published_scale(self.folded.score(sets))
 
     @torch.inference_mode()
     def score(self, sets: torch.Tensor) -> torch.Tensor:

@@ -25,8 +25,8 @@ import pandas as pd
 import torch
 from torch import Tensor
 
-from geneint.data.io import InputFormatError, PathLike, QCReport, atomic_output
-from geneint.data.tables import STRING_CHANNELS
+from geneint.data.canonical import STRING_CHANNELS
+from geneint.data.files import InputFormatError, PathLike, QCReport, atomic_output
 
 log = logging.getLogger(__name__)
 

@@ -1,32 +1,8 @@
-"""Models: plain ``torch.nn.Module``s built from PyTorch Geometric layers.
+"""Models: plain ``torch.nn.Module``s built from PyTorch Geometric layers, scikit-learn
+estimators for the baselines, and the registry of every model the sweep can train.
 
 Nothing here reads files or configs, knows about Lightning, or moves tensors between devices;
-training systems in :mod:`geneint.train` receive these modules and own the losses' weighting,
-the optimisers and the logging.
+training in :mod:`geneint.train` receives these models and owns the losses' weighting, the
+optimisers and the logging. Submodules are imported on use (``geneint.models.registry`` is read
+by the workflow at parse time and must not pull in torch).
 """
-
-from geneint.models.dango import (
-    Dango,
-    HyperSAGNN,
-    MetaEmbedding,
-    NetworkEncoder,
-    ReconstructionHead,
-    SetSelfAttention,
-    activation_from_name,
-    weighted_mse,
-    weighted_mse_original,
-    weighted_mse_sparse,
-)
-
-__all__ = [
-    "Dango",
-    "HyperSAGNN",
-    "MetaEmbedding",
-    "NetworkEncoder",
-    "ReconstructionHead",
-    "SetSelfAttention",
-    "activation_from_name",
-    "weighted_mse",
-    "weighted_mse_original",
-    "weighted_mse_sparse",
-]

@@ -1,7 +1,12 @@
 """Collect every sweep point × seed into ``summary.tsv``, with plots.
 
-Sweep values are read back from the result paths (``…/eval/<key>~<value>/…/seed<k>/``), the
-same paths the workflow's Paramspace writes, so the table needs no other bookkeeping.
+Sweep values are read back from the result paths (``…/eval/model~<m>/split~<s>/<key>~<value>/…
+/seed<k>/``, see :mod:`geneint.sweep`), so the table needs no other bookkeeping. Models have
+different axes; an axis a model does not have is left empty in its rows.
+
+Plots: ``metrics.png`` (test metrics per point), ``models.png`` (models side by side: test
+Pearson and MSE, mean ± sd over seeds with every seed as a dot; an undefined Pearson — the mean
+baseline's — is written as such, not drawn as 0) and ``training_curves.png`` (neural models).
 """
 
 from __future__ import annotations
@@ -14,16 +19,18 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")  # files only; no display on clusters or CI
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import pandas as pd
 
-from geneint.data.io import PathLike, atomic_output  # noqa: E402
+from geneint.data.files import PathLike, atomic_output
 
 log = logging.getLogger(__name__)
 
 _PARAM = re.compile(r"^(?P<key>[A-Za-z_]+)~(?P<value>.+)$")
 _SEED = re.compile(r"^seed(?P<seed>\d+)$")
-ROLES = ("test", "val")
+ROLES = ("test", "val", "train")
+#: Leading columns of the tables, when present.
+FIRST_KEYS = ("model", "split")
 
 
 def point_of(path: PathLike) -> dict[str, str]:
@@ -48,10 +55,17 @@ def summary_table(metric_files: list[PathLike]) -> pd.DataFrame:
         for role in ROLES:
             for key, value in metrics.get(role, {}).items():
                 row[f"{role}_{key}"] = value
+            for arity, block in metrics.get("by_arity", {}).get(role, {}).items():
+                for key, value in block.items():
+                    row[f"{role}_arity{arity}_{key}"] = value
         rows.append(row)
     if not rows:
         raise ValueError("no metrics files to aggregate")
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    keys = [c for c in table.columns if not c.startswith(ROLES) and c != "seed"]
+    table[keys] = table[keys].fillna("")
+    first = [k for k in FIRST_KEYS if k in table] + [k for k in keys if k not in FIRST_KEYS]
+    return table[first + [c for c in table.columns if c not in first]]
 
 
 def by_point(summary: pd.DataFrame) -> pd.DataFrame:
@@ -59,14 +73,14 @@ def by_point(summary: pd.DataFrame) -> pd.DataFrame:
     keys = [c for c in summary.columns if not c.startswith(ROLES) and c != "seed"]
     metrics = [c for c in summary.columns if c.startswith(ROLES)
                and pd.api.types.is_numeric_dtype(summary[c])]
-    grouped = summary.groupby(keys, sort=False)[metrics]
+    grouped = summary.groupby(keys, sort=False, dropna=False)[metrics]
     table = grouped.mean().add_suffix("_mean").join(grouped.std().add_suffix("_sd"))
-    table.insert(0, "seeds", summary.groupby(keys, sort=False).size())
+    table.insert(0, "seeds", summary.groupby(keys, sort=False, dropna=False).size())
     return table.reset_index()
 
 
 def point_label(row: pd.Series, keys: list[str]) -> str:
-    return " ".join(f"{k}={row[k]}" for k in keys)
+    return " ".join(f"{k}={row[k]}" for k in keys if row[k] != "")
 
 
 def plot_metrics(points: pd.DataFrame, keys: list[str], path: PathLike) -> None:
@@ -83,6 +97,44 @@ def plot_metrics(points: pd.DataFrame, keys: list[str], path: PathLike) -> None:
                        label="oracle")
             ax.legend(loc="lower right")
         ax.set_xlabel(f"test {name} (mean ± sd over seeds)")
+    fig.tight_layout()
+    with atomic_output(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=120)
+    plt.close(fig)
+
+
+def plot_models(summary: pd.DataFrame, points: pd.DataFrame, keys: list[str],
+                path: PathLike) -> None:
+    """Models side by side: test Pearson and test MSE per point, mean ± sd over seeds (bars),
+    each seed a dot; a point whose Pearson is undefined says so instead of showing a bar."""
+    varying = [k for k in keys if k != "model" and points[k].nunique() > 1]
+    points = points.reset_index(drop=True)
+    labels = [point_label(r, ["model", *varying]) for _, r in points.iterrows()]
+    models = list(dict.fromkeys(points["model"]))
+    colours = {m: plt.cm.tab10(i % 10) for i, m in enumerate(models)}
+    fig, axes = plt.subplots(1, 2, figsize=(11, 0.45 * len(points) + 2.2), squeeze=False,
+                             sharey=True)
+    y = range(len(points))
+    for ax, name in zip(axes[0], ("pearson", "mse"), strict=True):
+        mean, sd = points[f"test_{name}_mean"], points[f"test_{name}_sd"].fillna(0)
+        colour = [colours[m] for m in points["model"]]
+        ax.barh(list(y), mean.fillna(0), xerr=sd, color=colour, alpha=0.75, capsize=3)
+        for i, row in points.iterrows():
+            seeds = summary
+            for key in keys:
+                seeds = seeds[seeds[key].astype(str) == str(row[key])]
+            values = pd.to_numeric(seeds[f"test_{name}"], errors="coerce").dropna()
+            ax.plot(values, [i] * len(values), "k.", ms=4)
+            if pd.isna(mean.iat[i]):
+                ax.text(0, i, "  undefined (constant prediction)", va="center", fontsize=8)
+        ax.axvline(0, c="grey", lw=0.8)
+        if name == "pearson" and "test_oracle_pearson_mean" in points:
+            ax.axvline(points["test_oracle_pearson_mean"].mean(), ls="--", c="k",
+                       label="oracle (noise ceiling)")
+            ax.legend(loc="lower right", fontsize=8)
+        ax.set_xlabel(f"test {name} (mean ± sd over seeds; dots: seeds)")
+    axes[0][0].set_yticks(list(y), labels, fontsize=8)
+    axes[0][0].invert_yaxis()
     fig.tight_layout()
     with atomic_output(path) as tmp:
         fig.savefig(tmp, format="png", dpi=120)
@@ -122,6 +174,7 @@ def aggregate(metric_files: list[PathLike], curve_files: list[PathLike],
     keys = [c for c in points.columns if c != "seeds" and not c.startswith(ROLES)]
     (results / "plots").mkdir(parents=True, exist_ok=True)
     plot_metrics(points, keys, results / "plots" / "metrics.png")
+    plot_models(summary, points, keys, results / "plots" / "models.png")
     plot_curves(curve_files, results / "plots" / "training_curves.png")
     log.info("%d runs over %d sweep points -> %s", len(summary), len(points), results)
     return summary

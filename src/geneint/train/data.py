@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import lightning as L
@@ -18,23 +18,43 @@ import torch
 from torch import Tensor
 from torch.utils.data import DataLoader, Sampler, TensorDataset
 
-from geneint.data.io import PathLike
+from geneint.data.canonical import read_gene_index, read_interactions
+from geneint.data.files import PathLike
 from geneint.data.splits import read_split
-from geneint.data.tables import read_gene_index, read_interactions
 from geneint.graphs.network import NetworkGraph, read_graph
 
 log = logging.getLogger(__name__)
 
-MAX_SET_SIZE = 3
+GENE_COLUMNS = ["gene_a", "gene_b", "gene_c"]
+
+
+@dataclass
+class TrainingInputs:
+    """The canonical files a model is trained from, and where its outputs go.
+
+    ``graphs`` and ``pretrained`` hold what the model needs (the registry's ``needs``), else
+    stay empty. ``shuffle_labels`` is the negative control (see :class:`InteractionDataModule`).
+    """
+
+    interactions: PathLike
+    genes: PathLike
+    split: PathLike
+    fold: int
+    out_dir: PathLike
+    work_dir: PathLike | None = None
+    graphs: list[PathLike] = field(default_factory=list)
+    pretrained: list[PathLike] = field(default_factory=list)
+    seed: int = 0
+    shuffle_labels: bool = False
 
 
 @dataclass
 class SetTensors:
-    """Interaction sets as padded index tensors.
+    """Interaction sets as padded index tensors (width S = the largest set size present).
 
     Attributes:
-        genes: (n, 3) int64 node ids; padding positions hold 0 and are masked out.
-        mask: (n, 3) bool, True for real genes.
+        genes: (n, S) int64 node ids; padding positions hold 0 and are masked out.
+        mask: (n, S) bool, True for real genes.
         tau: (n,) float32, τ on the published scale.
         set_id: (n,) int64 row of ``interactions.parquet``.
         tau_noise_free: (n,) float32 or None.
@@ -53,10 +73,12 @@ class SetTensors:
 
 
 def set_tensors(interactions: pd.DataFrame, genes: list[str]) -> SetTensors:
-    """Map every set of the canonical table onto node ids (set_id = row position)."""
-    names = interactions[["gene_a", "gene_b", "gene_c"]].to_numpy(dtype=object)
+    """Map every set of the canonical table onto node ids (set_id = row position); pairs and
+    triples share one padded width when both are present."""
+    width = int(interactions["arity"].max()) if len(interactions) else 2
+    names = interactions[GENE_COLUMNS[:width]].to_numpy(dtype=object)
     mask = names != ""
-    codes = pd.Categorical(names.ravel(), categories=genes).codes.reshape(names.shape)
+    codes = pd.Index(genes).get_indexer(names.ravel()).reshape(names.shape)  # -1: not a gene
     unknown = mask & (codes < 0)
     if unknown.any():
         r, c = np.argwhere(unknown)[0]

@@ -1,6 +1,6 @@
 """Block-wise parsing of tab-separated published tables, shared by every TSV reader.
 
-:func:`iter_tsv_blocks` reads a table through :func:`geneint.data.io.iter_lines` (so encoding and
+:func:`iter_tsv_blocks` reads a table through :func:`geneint.data.files.iter_lines` (so encoding and
 gzip errors carry line numbers), checks the header and field counts, and hands out blocks of rows
 as DataFrames with their line numbers; :class:`FirstProblem`, :func:`parse_numbers` and
 :class:`GeneChecker` turn vectorised checks into errors that name the first offending line.
@@ -21,7 +21,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from geneint.data.io import (
+from geneint.data.canonical import gene_set_frame
+from geneint.data.files import (
     InputFormatError,
     PathLike,
     QCReport,
@@ -29,7 +30,6 @@ from geneint.data.io import (
     is_orf,
     iter_lines,
 )
-from geneint.data.tables import gene_set_frame
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +149,7 @@ def iter_tsv_blocks(
 ) -> Iterator[tuple[pd.DataFrame, np.ndarray]]:
     """Yield ``(frame, line_numbers)`` blocks of a tab-separated file with an exact header.
 
-    Reads through :func:`~geneint.data.io.iter_lines` (gzip, BOM/UTF-16 sniffing, decode errors
+    Reads through :func:`~geneint.data.files.iter_lines` (gzip, BOM/UTF-16 sniffing, decode errors
     with line numbers). Checks that line 1 equals ``header`` and that every data line has
     exactly ``len(header)`` fields. Trailing blank lines are ignored; a blank line followed by
     data is an error (it usually means two files were concatenated or a row was lost).

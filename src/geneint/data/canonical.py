@@ -13,6 +13,7 @@ p_value             float64    published p-value; NaN where the source publishes
 source              str        ``kuzmin2018``, ``kuzmin2020``, ``costanzo2016``, ``synthetic``…
 n_measurements      int32      raw rows merged into this set (duplicates, see below)
 tau_noise_free      float64    optional: noise-free τ (synthetic data only)
+published_split     str        optional: ``train``/``test`` of a published split (DCell files)
 ==================  =========  ==========================================================
 
 STRING edge tables (``string_<release>.parquet``) — one row per undirected edge and channel:
@@ -30,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from geneint.data.io import (
+from geneint.data.files import (
     InputFormatError,
     PathLike,
     QCReport,
@@ -142,6 +143,13 @@ def validate_interactions(frame: pd.DataFrame, path: PathLike) -> None:
     dup = frame.duplicated(["gene_a", "gene_b", "gene_c"])
     if dup.any():
         raise InputFormatError(path, 0, f"row {int(np.flatnonzero(dup)[0])}: duplicate gene set")
+    if "published_split" in frame:
+        bad = ~frame["published_split"].isin(["train", "test"]).to_numpy()
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise InputFormatError(path, 0, f"row {row}: published_split is "
+                                            f"{frame['published_split'].iat[row]!r}, expected "
+                                            "train or test")
 
 
 def write_edges(frame: pd.DataFrame, path: PathLike) -> None:

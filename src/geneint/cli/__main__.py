@@ -1,0 +1,5 @@
+import sys
+
+from geneint.cli import main
+
+sys.exit(main())

@@ -1,0 +1,94 @@
+"""Evaluate a model from its ``predictions.parquet`` and the split file alone: ``metrics.json``.
+
+Every model writes the same predictions table (:mod:`geneint.train.predictions`), so this never
+loads a model. ``metrics.json`` holds one block per role (``test``, ``val``, ``train``) with every
+metric of :func:`~geneint.evaluate.metrics.regression_metrics` (``oracle_pearson`` when the
+data carry noise-free τ), and, when pairs and triples are both evaluated, ``by_arity`` with the
+same blocks per set size. An undefined metric (the Pearson of a constant prediction) is
+``null``, never 0.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from geneint.data.files import InputFormatError, PathLike, write_text_atomic
+from geneint.data.splits import read_split
+from geneint.evaluate.metrics import DEFAULT_STRONG_THRESHOLD, regression_metrics
+from geneint.train.predictions import read_predictions
+
+log = logging.getLogger(__name__)
+
+
+def metrics_for(predictions: pd.DataFrame, strong_threshold: float) -> dict[str, float]:
+    noise_free = (torch.as_tensor(predictions["tau_noise_free"].to_numpy())
+                  if "tau_noise_free" in predictions else None)
+    return regression_metrics(torch.as_tensor(predictions["tau_pred"].to_numpy()),
+                              torch.as_tensor(predictions["tau"].to_numpy()),
+                              strong_threshold=strong_threshold, noise_free=noise_free)
+
+
+def check_against_split(predictions: pd.DataFrame, roles: dict[str, np.ndarray],
+                        path: PathLike) -> None:
+    """Every set of every predicted role is predicted, and nothing else."""
+    for role in sorted(set(predictions["role"])):
+        predicted = np.sort(predictions.loc[predictions["role"] == role, "set_id"].to_numpy())
+        expected = roles.get(role, np.array([], dtype=np.int64))
+        if not np.array_equal(predicted, expected):
+            missing = np.setdiff1d(expected, predicted)
+            extra = np.setdiff1d(predicted, expected)
+            raise InputFormatError(path, 0, f"{role} predictions do not match the split: "
+                                            f"{len(missing)} sets missing (e.g. "
+                                            f"{missing[:3].tolist()}), {len(extra)} not in the "
+                                            f"split's {role} sets (e.g. {extra[:3].tolist()})")
+    for role in ("val", "test"):
+        if role not in set(predictions["role"]):
+            raise InputFormatError(path, 0, f"no {role} predictions")
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def evaluate_predictions(predictions_path: PathLike, split: PathLike, fold: int,
+                         out: PathLike,
+                         strong_threshold: float = DEFAULT_STRONG_THRESHOLD) -> dict[str, Any]:
+    """Write ``metrics.json`` (``out``) for one model's predictions of one split fold."""
+    predictions = read_predictions(predictions_path)
+    check_against_split(predictions, read_split(split, fold), predictions_path)
+    roles = [r for r in ("test", "val", "train") if r in set(predictions["role"])]
+    metrics: dict[str, Any] = {
+        role: metrics_for(predictions[predictions["role"] == role], strong_threshold)
+        for role in roles
+    }
+    arities = sorted(int(a) for a in predictions["arity"].unique())
+    if len(arities) > 1:
+        metrics["by_arity"] = {
+            role: {str(a): metrics_for(group, strong_threshold)
+                   for a, group in predictions[predictions["role"] == role].groupby("arity")}
+            for role in roles
+        }
+    metrics["predictions"] = str(predictions_path)
+    write_text_atomic(Path(out), json.dumps(_json_safe(metrics), indent=2) + "\n")
+    test = metrics["test"]
+    log.info("test: Pearson %s Spearman %s MSE %.5f AUROC %s (n %d; oracle %s)",
+             _fmt(test["pearson"]), _fmt(test["spearman"]), test["mse"], _fmt(test["auroc"]),
+             test["n"], _fmt(test.get("oracle_pearson")))
+    return metrics
+
+
+def _fmt(value: float | None) -> str:
+    return "undefined" if value is None or math.isnan(value) else f"{value:.4f}"
+

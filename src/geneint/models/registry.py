@@ -1,0 +1,87 @@
+"""Every model the sweep can train: its name, how it is trained, and what it needs.
+
+A model declares its inputs (``needs``) and the workflow builds only those: a sweep of
+baselines runs no pretraining and builds no graphs. Its swept axes are declared in the sweep
+schema (``models.<name>``); ``input_axes`` are the axes that choose input files (which STRING
+release, which λ, which pretraining) rather than being passed as flags; ``settings`` are the
+config sections or keys passed to it as flags. Pure data, no torch: the workflow reads this at
+parse time.
+
+Runners:
+
+- ``neural``: a :class:`~geneint.models.base.SetModel` trained by
+  :class:`~geneint.train.set_regression.SetRegression` under Lightning (GPU- and DDP-capable;
+  the workflow's ``train_model`` rule).
+- ``estimator``: a scikit-learn-style estimator fitted on set features on CPU cores
+  (:mod:`geneint.train.estimators`; the ``fit_estimator`` rule).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+#: Inputs a model can need, besides the interactions, the gene index and the split: the
+#: network graphs of its STRING release, the pretrained networks (``pretrained.pt``: encoders,
+#: heads, embedding table) or only their gene embeddings (``embeddings.pt``).
+NEEDS = ("graphs", "pretrained", "embeddings")
+RUNNERS = ("neural", "estimator")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    runner: str
+    summary: str
+    needs: frozenset[str] = field(default_factory=frozenset)
+    input_axes: tuple[str, ...] = ()
+    settings: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.runner not in RUNNERS:
+            raise ValueError(f"{self.name}: runner must be one of {RUNNERS}")
+        if not self.needs <= set(NEEDS):
+            raise ValueError(f"{self.name}: unknown needs {sorted(self.needs - set(NEEDS))}")
+
+
+_PRETRAINING_AXES = ("graphs", "variant", "dim", "lambda_mode")
+
+MODELS: dict[str, ModelSpec] = {spec.name: spec for spec in (
+    ModelSpec("dango", "neural",
+              "DANGO: per-network GNNs (pretrained one job per network), meta-embedding and "
+              "Hyper-SAGNN, trained jointly with the reconstruction loss",
+              needs=frozenset({"graphs", "pretrained"}), input_axes=("graphs", "lambda_mode"),
+              settings=("train", "pretrain.embedding_seed")),
+    ModelSpec("mean", "estimator",
+              "the training sets' mean τ for every set: the floor for MSE (its Pearson is "
+              "undefined)"),
+    ModelSpec("additive", "estimator",
+              "ridge regression on gene-set membership (the sum of one-hot gene vectors): "
+              "per-gene effects, no interaction; the penalty is chosen on validation",
+              settings=("baselines.additive",)),
+    ModelSpec("rf_embeddings", "estimator",
+              "random forest on the pretrained per-network gene embeddings (DANGO's baseline): "
+              "per network, the sum and the element-wise product over the set's genes",
+              needs=frozenset({"embeddings"}), input_axes=_PRETRAINING_AXES,
+              settings=("baselines.random_forest",)),
+    ModelSpec("rf_pair_features", "estimator",
+              "random forest on network features of the set's gene pairs: per channel the "
+              "edge weight, both degrees and the common neighbours",
+              needs=frozenset({"graphs"}), input_axes=("graphs",),
+              settings=("baselines.random_forest",)),
+    ModelSpec("xgboost", "estimator",
+              "gradient-boosted trees (xgboost) on the rf_embeddings features, early-stopped "
+              "on validation",
+              needs=frozenset({"embeddings"}), input_axes=_PRETRAINING_AXES,
+              settings=("baselines.xgboost",)),
+)}
+
+
+def model_spec(name: str) -> ModelSpec:
+    try:
+        return MODELS[name]
+    except KeyError:
+        raise ValueError(f"unknown model {name!r}; choose one of {sorted(MODELS)}") from None
+
+
+def models_run_by(runner: str) -> list[str]:
+    return [name for name, spec in MODELS.items() if spec.runner == runner]

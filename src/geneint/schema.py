@@ -1,0 +1,156 @@
+"""The config schemas — the one place where every default and every list of choices lives.
+
+``schemas/config.schema.yaml`` describes ``config/config.yaml`` (shared knobs) and
+``schemas/sweep.schema.yaml`` describes ``config/sweep.yaml`` (swept axes). The workflow
+validates against these files, and the CLI builds its flags from them (:func:`add_flags`): a
+stage run by hand takes the workflow's defaults, and a value the schema refuses is refused by
+both. Light on imports (yaml only): the workflow reads this module at parse time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+SCHEMA_DIR = Path(__file__).parent / "schemas"
+CONFIG_SCHEMA = SCHEMA_DIR / "config.schema.yaml"
+SWEEP_SCHEMA = SCHEMA_DIR / "sweep.schema.yaml"
+
+_TYPES = {"integer": int, "number": float, "string": str}
+
+
+@cache
+def _load(path: Path) -> dict[str, Any]:
+    return yaml.safe_load(path.read_text())
+
+
+def config_schema() -> dict[str, Any]:
+    return _load(CONFIG_SCHEMA)
+
+
+def sweep_schema() -> dict[str, Any]:
+    return _load(SWEEP_SCHEMA)
+
+
+def resolve(node: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
+    """``node`` with a local ``$ref`` (``#/$defs/x``) replaced by its target."""
+    while "$ref" in node:
+        ref = node["$ref"]
+        if not ref.startswith("#/"):
+            raise ValueError(f"only local $refs are supported, got {ref!r}")
+        target: Any = root
+        for part in ref[2:].split("/"):
+            target = target[part]
+        node = {**target, **{k: v for k, v in node.items() if k != "$ref"}}
+    return node
+
+
+def config_node(dotted: str) -> dict[str, Any]:
+    """The subschema of a config key, e.g. ``train`` or ``train.epochs``."""
+    root = config_schema()
+    node = root
+    for part in dotted.split("."):
+        try:
+            node = resolve(node["properties"][part], root)
+        except KeyError:
+            raise KeyError(f"the config schema has no key {dotted!r}") from None
+    return node
+
+
+def config_default(dotted: str) -> Any:
+    return copy.deepcopy(config_node(dotted)["default"])
+
+
+def config_choices(dotted: str) -> tuple[str, ...]:
+    node = config_node(dotted)
+    return tuple((node.get("items") or node)["enum"])
+
+
+def model_axes(model: str) -> dict[str, dict[str, Any]]:
+    """The swept axes of one model (``models.<model>`` of the sweep schema), resolved."""
+    root = sweep_schema()
+    try:
+        node = resolve(root["properties"]["models"]["properties"][model], root)
+    except KeyError:
+        raise KeyError(f"the sweep schema has no model {model!r}") from None
+    return {key: resolve(sub, root) for key, sub in node.get("properties", {}).items()}
+
+
+def sweep_model_names() -> tuple[str, ...]:
+    return tuple(sweep_schema()["properties"]["grid"]["properties"]["model"]["items"]["enum"])
+
+
+def fill_defaults(instance: Any, node: dict[str, Any], root: dict[str, Any]) -> Any:
+    """A copy of ``instance`` with every missing key that has a schema default filled in,
+    recursively (following ``$ref``, which Snakemake's own default filling does not)."""
+    node = resolve(node, root)
+    if isinstance(instance, dict) and "properties" in node:
+        out = dict(instance)
+        for key, sub in node["properties"].items():
+            sub = resolve(sub, root)
+            if key not in out and "default" in sub:
+                out[key] = copy.deepcopy(sub["default"])
+            if key in out:
+                out[key] = fill_defaults(out[key], sub, root)
+        return out
+    return instance
+
+
+def _flag_type(node: dict[str, Any]):
+    kinds = node["type"] if isinstance(node["type"], list) else [node["type"]]
+    kinds = [k for k in kinds if k != "null"]
+    if len(kinds) != 1 or kinds[0] not in _TYPES:
+        raise TypeError(f"no flag type for schema type {node['type']!r}")
+    return _TYPES[kinds[0]]
+
+
+def add_flags(parser: argparse._ActionsContainer, nodes: dict[str, dict[str, Any]],
+              axes: bool = False) -> None:
+    """One ``--key-name`` flag per schema property, with the schema's type, choices, default
+    and description. ``axes=True`` for sweep axes (lists of values): the flag takes one value
+    and defaults to the axis's first default value."""
+    for key, node in nodes.items():
+        flag = "--" + key.replace("_", "-")
+        help_text = " ".join(str(node.get("description", "")).split())
+        kwargs: dict[str, Any] = {"dest": key}
+        if axes:
+            item = node["items"]
+            kwargs.update(type=_flag_type(item), default=node["default"][0])
+            if "enum" in item:
+                kwargs["choices"] = item["enum"]
+        elif node["type"] == "boolean":
+            kwargs.update(action=argparse.BooleanOptionalAction, default=node["default"])
+        elif node["type"] == "array":
+            item = node["items"]
+            kwargs.update(type=_flag_type(item), nargs="+", default=node["default"])
+            if "enum" in item:
+                kwargs["choices"] = item["enum"]
+        else:
+            kwargs.update(type=_flag_type(node), default=node.get("default"))
+            if "enum" in node:
+                kwargs["choices"] = node["enum"]
+        parser.add_argument(flag, help=f"{help_text} (default: %(default)s)", **kwargs)
+
+
+def config_flags(parser: argparse._ActionsContainer, dotted: str) -> None:
+    """Flags for a config section (``train``) or a single key (``pretrain.embedding_seed``)."""
+    node = config_node(dotted)
+    if node.get("type") == "object":
+        add_flags(parser, {k: resolve(v, config_schema())
+                           for k, v in node["properties"].items()})
+    else:
+        add_flags(parser, {dotted.rsplit(".", 1)[-1]: node})
+
+
+def flag_value(value: Any) -> str:
+    """A config value as CLI text (lists space-separated)."""
+    if isinstance(value, bool):
+        raise TypeError("boolean config values become --flag/--no-flag, not text")
+    if isinstance(value, list | tuple):
+        return " ".join(str(v) for v in value)
+    return str(value)

@@ -1,0 +1,177 @@
+"""Joint DANGO training: the :class:`~geneint.models.dango.Dango` set model, its graphs and the
+pretrained networks, handed to the generic :class:`SetRegression` with the network
+reconstruction as auxiliary loss (``α · reconstruction + (1 − α) · interaction``).
+
+The GNNs run once per step for all networks; their node embeddings feed both the
+meta-embedding (interaction loss) and the reconstruction of ``recon_genes_per_step`` random
+genes per network.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import torch
+
+from geneint.data.files import PathLike
+from geneint.graphs.network import NetworkGraph
+from geneint.models.dango import Dango, dango_config
+from geneint.schema import config_default, model_axes
+from geneint.train.cluster import describe_process, launch_geometry
+from geneint.train.data import InteractionDataModule, TrainingInputs, load_graphs
+from geneint.train.graph_inputs import GraphTensors
+from geneint.train.neural import FitSettings, claim_work_dir, fit_set_regression, run_fingerprint
+from geneint.train.reconstruction import NetworkReconstruction
+from geneint.train.set_regression import SetRegression
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DangoArchitecture:
+    """Architecture knobs shared by pretraining and joint training (they must match)."""
+
+    variant: str
+    dim: int
+    heads: int | None = None
+    attention_layers: int | None = None
+    activation: str | None = None
+    recon_hidden: int | None = None
+    dropout: float | None = None
+
+    def config(self, num_genes: int, num_networks: int) -> dict[str, Any]:
+        return dango_config(self.variant, num_genes, num_networks, dim=self.dim,
+                            num_heads=self.heads, num_attention_layers=self.attention_layers,
+                            activation=self.activation, recon_hidden=self.recon_hidden,
+                            dropout=self.dropout)
+
+
+@dataclass
+class DangoTraining:
+    """Joint-training knobs (config ``train`` and the swept ``alpha_schedule``/``lr``)."""
+
+    epochs: int
+    batch_size: int
+    lr: float
+    weight_decay: float
+    gradient_clip: float
+    alpha_schedule: str
+    alpha: float
+    alpha_epochs: int
+    recon_genes_per_step: int
+    lr_scheduler: str
+    patience: int
+    average_top_k: int
+    embedding_seed: int
+    recon_loss: str = "spec"
+    recon_impl: str = "sparse"
+    freeze_embedding: bool = False
+    tensorboard: bool = False
+
+    @classmethod
+    def defaults(cls, **overrides: Any) -> DangoTraining:
+        """The workflow's defaults (config and sweep schemas), with ``overrides``."""
+        axes = model_axes("dango")
+        values = {**config_default("train"),
+                  "embedding_seed": config_default("pretrain.embedding_seed"),
+                  "alpha_schedule": axes["alpha_schedule"]["default"][0],
+                  "lr": axes["lr"]["default"][0]}
+        return cls(**{**values, **overrides})
+
+
+def load_pretrained(model: Dango, networks: list[str], states: list[dict[str, Any]]) -> None:
+    """Load each network's pretrained encoder and head, and the shared embedding table."""
+    by_name = {s["network"]: s for s in states}
+    missing = [n for n in networks if n not in by_name]
+    if missing:
+        raise ValueError(f"no pretrained state for networks {missing}")
+    tables = [by_name[n]["embedding"] for n in networks]
+    if any(not torch.equal(tables[0], t) for t in tables[1:]):
+        raise ValueError("pretrained networks started from different embedding tables "
+                         "(different embedding_seed or gene index); pretrain them together")
+    with torch.no_grad():
+        model.embedding.weight.copy_(tables[0])
+    for k, name in enumerate(networks):
+        model.encoders[k].load_state_dict(by_name[name]["encoder"])
+        model.recon_heads[k].load_state_dict(by_name[name]["recon_head"])
+
+
+def build_dango_module(data: InteractionDataModule, graphs: list[NetworkGraph],
+                       architecture: DangoArchitecture, options: DangoTraining,
+                       pretrained: list[dict[str, Any]] | None = None) -> SetRegression:
+    """The LightningModule of joint DANGO training, with its graphs and reconstruction loss
+    attached (``data`` must be set up: its τ statistics standardise the targets)."""
+    config = architecture.config(len(data.gene_names), len(graphs))
+    model = Dango(**config)
+    if pretrained:
+        load_pretrained(model, [g.name for g in graphs], pretrained)
+    module = SetRegression(
+        model, "dango", config, tau_mean=data.tau_mean, tau_std=data.tau_std, lr=options.lr,
+        weight_decay=options.weight_decay, scheduler=options.lr_scheduler,
+        max_epochs=options.epochs, alpha_schedule=options.alpha_schedule, alpha=options.alpha,
+        alpha_epochs=options.alpha_epochs,
+        # Keep H^(0) at its pretraining values: the GNNs then carry all gene-specific signal,
+        # which limits memorisation of gene identities on small data.
+        frozen=("embedding.",) if options.freeze_embedding else (),
+        input_names=[g.name for g in graphs])
+    module.attach(GraphTensors(graphs, model.propagation_input),
+                  NetworkReconstruction([g.lam for g in graphs], options.recon_genes_per_step,
+                                        options.recon_loss, options.recon_impl))
+    return module
+
+
+def train_dango(inputs: TrainingInputs, architecture: DangoArchitecture,
+                options: DangoTraining, devices: int | str = "auto",
+                num_nodes: int | None = None, progress_bar: bool = True) -> dict[str, Any]:
+    """Joint DANGO training; resumes from the newest checkpoint in ``inputs.work_dir``.
+
+    ``options.batch_size`` is the global batch: under DDP each of the W ranks takes 1/W of it,
+    so results do not depend on how many GPUs ran the job. ``devices``/``num_nodes`` come from
+    the launcher (srun, torchrun, submitit) when there is one; see ``geneint.train.cluster``.
+    """
+    out_dir, work_dir = Path(inputs.out_dir), Path(inputs.work_dir)
+    geometry = launch_geometry(devices, num_nodes)
+    log.info("%s", describe_process(geometry))
+    fingerprint = run_fingerprint(
+        inputs=[inputs.interactions, inputs.genes, inputs.split, *inputs.graphs,
+                *inputs.pretrained],
+        model=asdict(architecture), train=asdict(options), seed=inputs.seed, fold=inputs.fold,
+        shuffle_labels=inputs.shuffle_labels)
+    resume = claim_work_dir(out_dir, work_dir, fingerprint)
+    L.seed_everything(inputs.seed, workers=True, verbose=False)
+    data = InteractionDataModule(inputs.interactions, inputs.genes, inputs.split, inputs.fold,
+                                 batch_size=max(1, round(options.batch_size
+                                                         / geometry.world_size)),
+                                 shuffle_labels=inputs.shuffle_labels, seed=inputs.seed)
+    data.setup("fit")
+    graphs = load_graphs(inputs.graphs, data.gene_names)
+    states = [torch.load(p, weights_only=False) for p in inputs.pretrained]
+    module = build_dango_module(data, graphs, architecture, options, states)
+    settings = FitSettings(epochs=options.epochs, gradient_clip=options.gradient_clip or None,
+                           patience=options.patience, average_top_k=options.average_top_k,
+                           tensorboard=options.tensorboard)
+    return fit_set_regression(
+        module, data, out_dir, work_dir, settings, geometry, resume,
+        summary={"model": "dango", "networks": [g.name for g in graphs],
+                 "lambdas": [g.lam for g in graphs], "architecture": asdict(architecture),
+                 "train": asdict(options), "seed": inputs.seed, "fold": inputs.fold,
+                 "shuffle_labels": inputs.shuffle_labels},
+        progress_bar=progress_bar)
+
+
+def load_trained_dango(checkpoint: PathLike, graph_paths: list[PathLike],
+                       genes: list[str]) -> SetRegression:
+    """A trained DANGO from its ``best.ckpt`` with its graphs attached, in eval mode."""
+    state = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    hparams = state["hyper_parameters"]
+    if hparams.get("model_name") != "dango":
+        raise ValueError(f"{checkpoint} holds a {hparams.get('model_name')!r} model, not dango")
+    model = Dango(**hparams["model_config"])
+    module = SetRegression.load_from_checkpoint(checkpoint, map_location="cpu", model=model)
+    graphs = load_graphs(graph_paths, genes)
+    module.attach(GraphTensors(graphs, model.propagation_input))
+    return module.eval()

@@ -1,0 +1,168 @@
+"""Fitting a :class:`~geneint.train.set_regression.SetRegression` under Lightning, for every
+neural model: resumable work folder, DDP geometry from the launcher, early stopping on validation
+Pearson, and the outputs every neural model writes.
+
+``<out>/best.ckpt`` (best validation Pearson), ``<out>/metrics.csv`` (one row per epoch),
+``<out>/train_summary.json`` and ``<out>/predictions.parquet`` (train, validation and test sets,
+predicted once by the model chosen on validation: the best checkpoint, or the mean prediction of
+the ``average_top_k`` best checkpoints, as the original DANGO code averaged its top five).
+Resumable state (``last.ckpt``, and ``requeue_<n>.ckpt`` after a Slurm requeue) lives in
+``work_dir``, outside the declared outputs, so a killed or requeued job continues from it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import torch
+from lightning.pytorch.callbacks import EarlyStopping, LearningRateMonitor, ModelCheckpoint
+
+from geneint.data.files import PathLike, atomic_output, write_text_atomic
+from geneint.train.cluster import (
+    Geometry,
+    SlurmRequeue,
+    process_rank,
+    resume_checkpoint,
+    slurm_plugins,
+)
+from geneint.train.data import InteractionDataModule
+from geneint.train.predictions import PREDICTION_ROLES, predictions_frame, write_predictions
+from geneint.train.set_regression import SetRegression
+from geneint.train.trainer import make_trainer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class FitSettings:
+    """Loop settings of neural training (config ``train``, less what the model itself uses)."""
+
+    epochs: int
+    gradient_clip: float | None
+    patience: int
+    average_top_k: int = 1
+    tensorboard: bool = False
+
+
+@torch.no_grad()
+def predict_roles(module: SetRegression, data: InteractionDataModule,
+                  roles: tuple[str, ...] = PREDICTION_ROLES,
+                  batch_size: int = 4096) -> pd.DataFrame:
+    """Predictions of every set of ``roles``, one whole-genome pass for all of them."""
+    module.eval()
+    state = module.prepare()
+    frames = []
+    for role in roles:
+        sets = data.sets[role]
+        pred = torch.cat([
+            module.predict_sets(sets.genes[start:start + batch_size],
+                                sets.mask[start:start + batch_size], state)
+            for start in range(0, len(sets.tau), batch_size)
+        ]) if len(sets.tau) else torch.empty(0)
+        frames.append(predictions_frame(data.frame, sets, role, pred.cpu().numpy()))
+    return pd.concat(frames, ignore_index=True)
+
+
+def run_fingerprint(inputs: list[PathLike], **settings: Any) -> str:
+    """Everything that makes a run's checkpoints reusable: settings and input file versions."""
+    stats = [(str(p), Path(p).stat().st_size, Path(p).stat().st_mtime_ns) for p in inputs]
+    return json.dumps({"inputs": stats, **settings}, sort_keys=True, default=str)
+
+
+def _is_stale(work_dir: Path, fingerprint: str) -> bool:
+    """``work_dir`` holds checkpoints of another run (other settings or inputs), or none."""
+    stamp = work_dir / "run.json"
+    return not stamp.exists() or stamp.read_text() != fingerprint
+
+
+def _prepare_work_dir(work_dir: Path, fingerprint: str) -> None:
+    """Keep ``work_dir`` (and its resumable checkpoints) only if it belongs to this very run."""
+    stamp = work_dir / "run.json"
+    if work_dir.exists() and _is_stale(work_dir, fingerprint):
+        log.info("discarding %s: it belongs to a run with other settings or inputs", work_dir)
+        shutil.rmtree(work_dir)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    if not stamp.exists():
+        write_text_atomic(stamp, fingerprint)
+
+
+def claim_work_dir(out_dir: Path, work_dir: Path, fingerprint: str) -> Path | None:
+    """The checkpoint to resume from (None for a fresh start). Every rank reaches the same
+    decision from what is on disk; only rank 0 writes."""
+    resume = None if _is_stale(work_dir, fingerprint) else resume_checkpoint(work_dir)
+    if process_rank() == 0:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        _prepare_work_dir(work_dir, fingerprint)
+    return resume
+
+
+def fit_set_regression(module: SetRegression, data: InteractionDataModule, out_dir: Path,
+                       work_dir: Path, settings: FitSettings, geometry: Geometry,
+                       resume: Path | None, summary: dict[str, Any],
+                       progress_bar: bool = True) -> dict[str, Any]:
+    """Fit, then write the outputs of the module docstring; returns the training summary."""
+    # Lightning's CSV logger starts a fresh file on resume: keep the epochs logged before.
+    earlier_curve = (pd.read_csv(work_dir / "metrics.csv")
+                     if resume is not None and (work_dir / "metrics.csv").exists() else None)
+    top_k = settings.average_top_k
+    best = ModelCheckpoint(dirpath=work_dir, filename="best" if top_k == 1 else "best-{epoch}",
+                           monitor="val/pearson", mode="max", save_top_k=top_k, save_last=True)
+    callbacks = [best, EarlyStopping(monitor="val/pearson", mode="max",
+                                     patience=settings.patience),
+                 LearningRateMonitor(logging_interval="epoch")]
+    if geometry.launcher == "slurm":
+        callbacks.append(SlurmRequeue(work_dir))
+    trainer = make_trainer(
+        work_dir, settings.epochs, callbacks, devices=geometry.devices,
+        num_nodes=geometry.num_nodes, plugins=slurm_plugins(geometry),
+        gradient_clip=settings.gradient_clip, progress_bar=progress_bar,
+        strategy="ddp_find_unused_parameters_true" if geometry.world_size > 1 else "auto",
+        tensorboard_dir=out_dir / "tensorboard" if settings.tensorboard else None)
+    if resume is not None:
+        log.info("resuming from %s", resume)
+    trainer.fit(module, datamodule=data, ckpt_path=str(resume) if resume is not None else None)
+    summary = {
+        "best_val_pearson": float(best.best_model_score) if best.best_model_score is not None
+        else None,
+        "epochs_run": trainer.current_epoch, "world_size": trainer.world_size,
+        "num_nodes": trainer.num_nodes, "launcher": geometry.launcher,
+        "batch_size_per_rank": data.batch_size,
+        "resumed_from": resume.name if resume is not None else None,
+        **summary, "sets": {r: len(s.tau) for r, s in data.sets.items()},
+    }
+    if trainer.is_global_zero:
+        with atomic_output(out_dir / "best.ckpt") as tmp:
+            shutil.copyfile(best.best_model_path, tmp)
+        # The test sets are predicted once, by the model chosen on validation.
+        chosen = sorted(best.best_k_models, key=lambda p: -float(best.best_k_models[p]))
+        predictions, epochs = None, []
+        for path in chosen:
+            state = torch.load(path, map_location=module.device, weights_only=False)
+            module.load_state_dict(state["state_dict"])
+            frame = predict_roles(module, data)
+            predictions = frame if predictions is None else predictions.assign(
+                tau_pred=predictions["tau_pred"] + frame["tau_pred"])
+            epochs.append(int(state["epoch"]))
+        write_predictions(predictions.assign(tau_pred=predictions["tau_pred"] / len(chosen)),
+                          out_dir / "predictions.parquet")
+        summary["predicted_by_epochs"] = epochs
+        curve = pd.read_csv(work_dir / "metrics.csv")
+        if earlier_curve is not None:
+            curve = pd.concat([earlier_curve[earlier_curve["epoch"] < curve["epoch"].min()],
+                               curve], ignore_index=True)
+        with atomic_output(out_dir / "metrics.csv") as tmp:
+            curve.to_csv(tmp, index=False)
+        write_text_atomic(out_dir / "train_summary.json",
+                          json.dumps(summary, indent=2, default=str) + "\n")
+        # Finished: the resumable state must not be picked up by a later, different run.
+        shutil.rmtree(work_dir, ignore_errors=True)
+        log.info("best validation Pearson %.4f after %d epochs (world size %d)",
+                 summary["best_val_pearson"] or float("nan"), summary["epochs_run"],
+                 trainer.world_size)
+    return summary

@@ -1,0 +1,116 @@
+"""The sweep: per-model grids, point paths, the flags each model gets, and one source of
+defaults and choices for the workflow and the CLI."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+
+from geneint.cli import build_parser
+from geneint.models.dango import DANGO_VARIANTS
+from geneint.models.registry import MODELS
+from geneint.schema import config_default, config_node, model_axes, sweep_model_names
+from geneint.sweep import (
+    expand_sweep,
+    model_flags,
+    parse_point,
+    point_path,
+    point_pattern,
+    split_kind_and_fold,
+)
+from geneint.train.objectives import ALPHA_SCHEDULES
+from geneint.train.set_regression import LR_SCHEDULERS
+
+SWEEP = {"grid": {"model": ["dango", "additive", "mean"], "split": ["random0", "gene1"]},
+         "models": {"dango": {"dim": [32, 64], "lr": [0.001]}}, "seeds": [0, 1]}
+
+
+def test_each_model_multiplies_only_its_own_axes():
+    points, seeds = expand_sweep(SWEEP)
+    by_model = {}
+    for point in points:
+        by_model.setdefault(point["model"], []).append(point)
+    assert len(by_model["dango"]) == 2 * 2  # dims x splits
+    assert len(by_model["additive"]) == len(by_model["mean"]) == 2  # splits only
+    assert set(by_model["additive"][0]) == {"model", "split"}
+    assert seeds == ["0", "1"]
+    # DANGO's axes left out take the schema's defaults
+    assert {p["variant"] for p in by_model["dango"]} == {"spec"}
+    assert {p["lr"] for p in by_model["dango"]} == {"0.001"}
+
+
+def test_point_paths_round_trip_and_match_only_their_runner():
+    points, _ = expand_sweep(SWEEP)
+    neural = point_pattern([m for m, s in MODELS.items() if s.runner == "neural"])
+    import re
+
+    for point in points:
+        path = point_path(point)
+        assert parse_point(f"results/x/train/{path}/seed0") == point
+        assert bool(re.fullmatch(neural, path)) == (point["model"] == "dango")
+    assert point_path(points[0]).startswith("model~dango/split~random0/graphs~v9.1/")
+
+
+def test_flags_carry_only_what_the_model_uses():
+    config = {"train": {"epochs": 7, "batch_size": 64}, "pretrain": {"embedding_seed": 3},
+              "baselines": {"additive": {"alphas": [0.1, 1.0]},
+                            "random_forest": {"n_estimators": 5}}}
+    points, _ = expand_sweep(SWEEP)
+    dango = model_flags(points[0], config)
+    assert "--epochs 7" in dango and "--embedding-seed 3" in dango and "--dim 32" in dango
+    assert "--graphs" not in dango and "--lambda-mode" not in dango  # input choices, not flags
+    additive = model_flags(next(p for p in points if p["model"] == "additive"), config)
+    assert additive == "--alphas 0.1 1.0"
+    assert model_flags(next(p for p in points if p["model"] == "mean"), config) == ""
+
+
+@pytest.mark.parametrize("split, expected", [("random3", ("random", 3)), ("gene1", ("gene1", 0)),
+                                             ("published", ("published", 0))])
+def test_split_names(split, expected):
+    assert split_kind_and_fold(split) == expected
+
+
+@pytest.mark.parametrize("bad", ["random", "gene10", "published2", "x"])
+def test_unknown_split_names_are_refused(bad):
+    with pytest.raises(ValueError, match="unknown split"):
+        split_kind_and_fold(bad)
+
+
+def test_registry_and_schema_name_the_same_models_and_choices():
+    assert set(sweep_model_names()) == set(MODELS)
+    assert set(model_axes("dango")["variant"]["items"]["enum"]) == set(DANGO_VARIANTS)
+    assert set(model_axes("dango")["alpha_schedule"]["items"]["enum"]) == set(ALPHA_SCHEDULES)
+    assert set(config_node("train.lr_scheduler")["enum"]) == set(LR_SCHEDULERS)
+
+
+def _defaults(argv: list[str]) -> argparse.Namespace:
+    return build_parser().parse_args(argv)
+
+
+def test_a_stage_run_by_hand_takes_the_workflow_defaults():
+    args = _defaults(["train", "dango", "--interactions", "i", "--genes", "g", "--split", "s",
+                      "--graphs", "a.npz", "--out", "o"])
+    for key, value in config_default("train").items():
+        assert getattr(args, key) == value, key
+    axes = model_axes("dango")
+    assert args.lr == axes["lr"]["default"][0]
+    assert args.alpha_schedule == axes["alpha_schedule"]["default"][0]
+    assert args.dim == axes["dim"]["default"][0] and args.variant == "spec"
+    pretrain = _defaults(["pretrain", "--graph", "a.npz", "--genes", "g", "--out", "o"])
+    for key, value in config_default("pretrain").items():
+        assert getattr(pretrain, key) == value, key
+    assert pretrain.dim == args.dim
+    rf = _defaults(["train", "rf_pair_features", "--interactions", "i", "--genes", "g",
+                    "--split", "s", "--graphs", "a.npz", "--out", "o"])
+    for key, value in config_default("baselines.random_forest").items():
+        assert getattr(rf, key) == value, key
+    split = _defaults(["split", "--interactions", "i", "--kind", "random", "--out", "o"])
+    for key, value in config_default("split").items():
+        assert getattr(split, key) == value, key
+
+
+def test_the_cli_refuses_what_the_schema_refuses():
+    with pytest.raises(SystemExit):
+        _defaults(["train", "dango", "--interactions", "i", "--genes", "g", "--split", "s",
+                   "--graphs", "a.npz", "--out", "o", "--lr-scheduler", "exponential"])
