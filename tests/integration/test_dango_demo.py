@@ -13,7 +13,7 @@ from demo_stages import evaluate, prepare, pretrain_all, run, train_args
 pytestmark = pytest.mark.slow
 
 #: The demo configuration's training settings (config/config.yaml).
-DEMO_TRAIN = ("--epochs", "60", "--batch-size", "1024", "--lr", "3e-3",
+DEMO_TRAIN = ("--epochs", "40", "--batch-size", "1024", "--lr", "3e-3",
               "--alpha-schedule", "linear_until_uniform", "--threads", "2")
 
 

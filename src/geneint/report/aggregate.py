@@ -103,22 +103,30 @@ def plot_metrics(points: pd.DataFrame, keys: list[str], path: PathLike) -> None:
     plt.close(fig)
 
 
+def model_labels(points: pd.DataFrame, keys: list[str]) -> list[str]:
+    """A point's model, plus the axes that differ between that model's points."""
+    labels = []
+    for _, row in points.iterrows():
+        same_model = points[points["model"] == row["model"]]
+        varying = [k for k in keys if k != "model" and same_model[k].nunique() > 1]
+        labels.append(" ".join([row["model"], *(f"{k}={row[k]}" for k in varying)]))
+    return labels
+
+
 def plot_models(summary: pd.DataFrame, points: pd.DataFrame, keys: list[str],
                 path: PathLike) -> None:
     """Models side by side: test Pearson and test MSE per point, mean ± sd over seeds (bars),
     each seed a dot; a point whose Pearson is undefined says so instead of showing a bar."""
-    varying = [k for k in keys if k != "model" and points[k].nunique() > 1]
     points = points.reset_index(drop=True)
-    labels = [point_label(r, ["model", *varying]) for _, r in points.iterrows()]
-    models = list(dict.fromkeys(points["model"]))
-    colours = {m: plt.cm.tab10(i % 10) for i, m in enumerate(models)}
-    fig, axes = plt.subplots(1, 2, figsize=(11, 0.45 * len(points) + 2.2), squeeze=False,
+    labels = model_labels(points, keys)
+    colours = {m: plt.cm.tab10(i % 10) for i, m in enumerate(dict.fromkeys(points["model"]))}
+    fig, axes = plt.subplots(1, 2, figsize=(10, 0.45 * len(points) + 2.2), squeeze=False,
                              sharey=True)
-    y = range(len(points))
+    y = list(range(len(points)))
     for ax, name in zip(axes[0], ("pearson", "mse"), strict=True):
         mean, sd = points[f"test_{name}_mean"], points[f"test_{name}_sd"].fillna(0)
-        colour = [colours[m] for m in points["model"]]
-        ax.barh(list(y), mean.fillna(0), xerr=sd, color=colour, alpha=0.75, capsize=3)
+        ax.barh(y, mean.fillna(0), xerr=sd, color=[colours[m] for m in points["model"]],
+                alpha=0.75, capsize=3)
         for i, row in points.iterrows():
             seeds = summary
             for key in keys:
@@ -132,9 +140,11 @@ def plot_models(summary: pd.DataFrame, points: pd.DataFrame, keys: list[str],
             ax.axvline(points["test_oracle_pearson_mean"].mean(), ls="--", c="k",
                        label="oracle (noise ceiling)")
             ax.legend(loc="lower right", fontsize=8)
-        ax.set_xlabel(f"test {name} (mean ± sd over seeds; dots: seeds)")
-    axes[0][0].set_yticks(list(y), labels, fontsize=8)
+        ax.set_xlabel(f"test {'Pearson' if name == 'pearson' else 'MSE'}")
+    axes[0][0].set_yticks(y, labels, fontsize=8)
     axes[0][0].invert_yaxis()
+    fig.suptitle("Models on the same test sets: mean ± sd over seeds, dots are seeds",
+                 fontsize=10)
     fig.tight_layout()
     with atomic_output(path) as tmp:
         fig.savefig(tmp, format="png", dpi=120)

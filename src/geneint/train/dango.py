@@ -11,20 +11,17 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
-import lightning as L
 import torch
 
 from geneint.data.files import PathLike
 from geneint.graphs.network import NetworkGraph
 from geneint.models.dango import Dango, dango_config
 from geneint.schema import config_default, model_axes
-from geneint.train.cluster import describe_process, launch_geometry
 from geneint.train.data import InteractionDataModule, TrainingInputs, load_graphs
 from geneint.train.graph_inputs import GraphTensors
-from geneint.train.neural import FitSettings, claim_work_dir, fit_set_regression, run_fingerprint
+from geneint.train.neural import FitSettings, train_set_model
 from geneint.train.reconstruction import NetworkReconstruction
 from geneint.train.set_regression import SetRegression
 
@@ -127,40 +124,22 @@ def build_dango_module(data: InteractionDataModule, graphs: list[NetworkGraph],
 def train_dango(inputs: TrainingInputs, architecture: DangoArchitecture,
                 options: DangoTraining, devices: int | str = "auto",
                 num_nodes: int | None = None, progress_bar: bool = True) -> dict[str, Any]:
-    """Joint DANGO training; resumes from the newest checkpoint in ``inputs.work_dir``.
+    """Joint DANGO training through :func:`~geneint.train.neural.train_set_model` (resumable,
+    DDP-capable); ``options.batch_size`` is the global batch."""
+    record: dict[str, Any] = {"model": "dango", "architecture": asdict(architecture),
+                              "train": asdict(options)}
 
-    ``options.batch_size`` is the global batch: under DDP each of the W ranks takes 1/W of it,
-    so results do not depend on how many GPUs ran the job. ``devices``/``num_nodes`` come from
-    the launcher (srun, torchrun, submitit) when there is one; see ``geneint.train.cluster``.
-    """
-    out_dir, work_dir = Path(inputs.out_dir), Path(inputs.work_dir)
-    geometry = launch_geometry(devices, num_nodes)
-    log.info("%s", describe_process(geometry))
-    fingerprint = run_fingerprint(
-        inputs=[inputs.interactions, inputs.genes, inputs.split, *inputs.graphs,
-                *inputs.pretrained],
-        model=asdict(architecture), train=asdict(options), seed=inputs.seed, fold=inputs.fold,
-        shuffle_labels=inputs.shuffle_labels)
-    resume = claim_work_dir(out_dir, work_dir, fingerprint)
-    L.seed_everything(inputs.seed, workers=True, verbose=False)
-    data = InteractionDataModule(inputs.interactions, inputs.genes, inputs.split, inputs.fold,
-                                 batch_size=max(1, round(options.batch_size
-                                                         / geometry.world_size)),
-                                 shuffle_labels=inputs.shuffle_labels, seed=inputs.seed)
-    data.setup("fit")
-    graphs = load_graphs(inputs.graphs, data.gene_names)
-    states = [torch.load(p, weights_only=False) for p in inputs.pretrained]
-    module = build_dango_module(data, graphs, architecture, options, states)
+    def build(data: InteractionDataModule) -> SetRegression:
+        graphs = load_graphs(inputs.graphs, data.gene_names)
+        record.update(networks=[g.name for g in graphs], lambdas=[g.lam for g in graphs])
+        states = [torch.load(p, weights_only=False) for p in inputs.pretrained]
+        return build_dango_module(data, graphs, architecture, options, states)
+
     settings = FitSettings(epochs=options.epochs, gradient_clip=options.gradient_clip or None,
                            patience=options.patience, average_top_k=options.average_top_k,
                            tensorboard=options.tensorboard)
-    return fit_set_regression(
-        module, data, out_dir, work_dir, settings, geometry, resume,
-        summary={"model": "dango", "networks": [g.name for g in graphs],
-                 "lambdas": [g.lam for g in graphs], "architecture": asdict(architecture),
-                 "train": asdict(options), "seed": inputs.seed, "fold": inputs.fold,
-                 "shuffle_labels": inputs.shuffle_labels},
-        progress_bar=progress_bar)
+    return train_set_model(inputs, options.batch_size, settings, build, record,
+                           devices=devices, num_nodes=num_nodes, progress_bar=progress_bar)
 
 
 def load_trained_dango(checkpoint: PathLike, graph_paths: list[PathLike],

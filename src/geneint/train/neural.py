@@ -16,9 +16,11 @@ import json
 import logging
 import shutil
 from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import lightning as L
 import pandas as pd
 import torch
 from lightning.pytorch.callbacks import EarlyStopping, LearningRateMonitor, ModelCheckpoint
@@ -27,11 +29,13 @@ from geneint.data.files import PathLike, atomic_output, write_text_atomic
 from geneint.train.cluster import (
     Geometry,
     SlurmRequeue,
+    describe_process,
+    launch_geometry,
     process_rank,
     resume_checkpoint,
     slurm_plugins,
 )
-from geneint.train.data import InteractionDataModule
+from geneint.train.data import InteractionDataModule, TrainingInputs
 from geneint.train.predictions import PREDICTION_ROLES, predictions_frame, write_predictions
 from geneint.train.set_regression import SetRegression
 from geneint.train.trainer import make_trainer
@@ -166,3 +170,37 @@ def fit_set_regression(module: SetRegression, data: InteractionDataModule, out_d
                  summary["best_val_pearson"] or float("nan"), summary["epochs_run"],
                  trainer.world_size)
     return summary
+
+
+def train_set_model(inputs: TrainingInputs, batch_size: int, settings: FitSettings,
+                    build: Callable[[InteractionDataModule], SetRegression],
+                    record: dict[str, Any], devices: int | str = "auto",
+                    num_nodes: int | None = None, progress_bar: bool = True) -> dict[str, Any]:
+    """Train any neural set model; resumes from the newest checkpoint in ``inputs.work_dir``.
+
+    ``build`` makes the :class:`SetRegression` (model, inputs, auxiliary loss attached) once the
+    data are set up; ``record`` holds every setting that defines the run (it decides whether a
+    work folder's checkpoints may be resumed, and goes into ``train_summary.json``).
+    ``batch_size`` is the global batch: under DDP each of the W ranks takes 1/W of it, so
+    results do not depend on how many GPUs ran the job. ``devices``/``num_nodes`` come from the
+    launcher (srun, torchrun, submitit) when there is one; see :mod:`geneint.train.cluster`.
+    """
+    out_dir, work_dir = Path(inputs.out_dir), Path(inputs.work_dir)
+    geometry = launch_geometry(devices, num_nodes)
+    log.info("%s", describe_process(geometry))
+    fingerprint = run_fingerprint(
+        inputs=[inputs.interactions, inputs.genes, inputs.split, *inputs.graphs,
+                *inputs.pretrained],
+        record=record, seed=inputs.seed, fold=inputs.fold,
+        shuffle_labels=inputs.shuffle_labels)
+    resume = claim_work_dir(out_dir, work_dir, fingerprint)
+    L.seed_everything(inputs.seed, workers=True, verbose=False)
+    data = InteractionDataModule(inputs.interactions, inputs.genes, inputs.split, inputs.fold,
+                                 batch_size=max(1, round(batch_size / geometry.world_size)),
+                                 shuffle_labels=inputs.shuffle_labels, seed=inputs.seed)
+    data.setup("fit")
+    module = build(data)
+    summary = {**record, "seed": inputs.seed, "fold": inputs.fold,
+               "shuffle_labels": inputs.shuffle_labels}
+    return fit_set_regression(module, data, out_dir, work_dir, settings, geometry, resume,
+                              summary=summary, progress_bar=progress_bar)
