@@ -183,7 +183,8 @@ def measure_joint(data: Path, recon_impl: str, batch_size: int, recon_genes: int
                   checkpoint: str | None) -> dict:
     from geneint.data.canonical import read_gene_index
     from geneint.train.dango import DangoArchitecture, DangoTraining, build_dango_module
-    from geneint.train.data import InteractionDataModule, load_graphs
+    from geneint.train.data import InteractionDataModule
+    from geneint.train.sets import load_graphs
 
     processed = data / "processed"
     genes = read_gene_index(processed / "genes.tsv")

@@ -19,7 +19,7 @@ log = logging.getLogger("geneint")
 
 
 def _training_inputs(args: argparse.Namespace):
-    from geneint.train.data import TrainingInputs
+    from geneint.train.sets import TrainingInputs
 
     return TrainingInputs(
         interactions=args.interactions, genes=args.genes, split=args.split, fold=args.fold,

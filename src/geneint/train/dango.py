@@ -19,7 +19,8 @@ from geneint.data.files import PathLike
 from geneint.graphs.network import NetworkGraph
 from geneint.models.dango import Dango, dango_config
 from geneint.schema import config_default, model_axes
-from geneint.train.data import InteractionDataModule, TrainingInputs, load_graphs
+from geneint.train.data import InteractionDataModule
+from geneint.train.sets import TrainingInputs, load_graphs
 from geneint.train.graph_inputs import GraphTensors
 from geneint.train.neural import FitSettings, train_set_model
 from geneint.train.reconstruction import NetworkReconstruction

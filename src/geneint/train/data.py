@@ -1,106 +1,20 @@
-"""DataModules: interaction sets with their split roles, and genes for pretraining.
-
-Nothing downloads here (that is a workflow stage). Files read: ``interactions.parquet``,
-``genes.tsv``, a split file, and the graph ``.npz`` files of the networks in use.
+"""DataModules: interaction sets with their split roles (for set models), and genes (for
+pretraining). Nothing downloads here (that is a workflow stage); the files are read by
+:func:`geneint.train.sets.load_split_sets`.
 """
 
 from __future__ import annotations
 
-import logging
 import math
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import lightning as L
-import numpy as np
-import pandas as pd
 import torch
 from torch import Tensor
 from torch.utils.data import DataLoader, Sampler, TensorDataset
 
-from geneint.data.canonical import read_gene_index, read_interactions
 from geneint.data.files import PathLike
-from geneint.data.splits import read_split
-from geneint.graphs.network import NetworkGraph, read_graph
-
-log = logging.getLogger(__name__)
-
-GENE_COLUMNS = ["gene_a", "gene_b", "gene_c"]
-
-
-@dataclass
-class TrainingInputs:
-    """The canonical files a model is trained from, and where its outputs go.
-
-    ``graphs`` and ``pretrained`` hold what the model needs (the registry's ``needs``), else
-    stay empty. ``shuffle_labels`` is the negative control (see :class:`InteractionDataModule`).
-    """
-
-    interactions: PathLike
-    genes: PathLike
-    split: PathLike
-    fold: int
-    out_dir: PathLike
-    work_dir: PathLike | None = None
-    graphs: list[PathLike] = field(default_factory=list)
-    pretrained: list[PathLike] = field(default_factory=list)
-    seed: int = 0
-    shuffle_labels: bool = False
-
-
-@dataclass
-class SetTensors:
-    """Interaction sets as padded index tensors (width S = the largest set size present).
-
-    Attributes:
-        genes: (n, S) int64 node ids; padding positions hold 0 and are masked out.
-        mask: (n, S) bool, True for real genes.
-        tau: (n,) float32, τ on the published scale.
-        set_id: (n,) int64 row of ``interactions.parquet``.
-        tau_noise_free: (n,) float32 or None.
-    """
-
-    genes: Tensor
-    mask: Tensor
-    tau: Tensor
-    set_id: Tensor
-    tau_noise_free: Tensor | None = None
-
-    def subset(self, rows: np.ndarray) -> SetTensors:
-        idx = torch.as_tensor(rows, dtype=torch.long)
-        return SetTensors(self.genes[idx], self.mask[idx], self.tau[idx], self.set_id[idx],
-                          None if self.tau_noise_free is None else self.tau_noise_free[idx])
-
-
-def set_tensors(interactions: pd.DataFrame, genes: list[str]) -> SetTensors:
-    """Map every set of the canonical table onto node ids (set_id = row position); pairs and
-    triples share one padded width when both are present."""
-    width = int(interactions["arity"].max()) if len(interactions) else 2
-    names = interactions[GENE_COLUMNS[:width]].to_numpy(dtype=object)
-    mask = names != ""
-    codes = pd.Index(genes).get_indexer(names.ravel()).reshape(names.shape)  # -1: not a gene
-    unknown = mask & (codes < 0)
-    if unknown.any():
-        r, c = np.argwhere(unknown)[0]
-        raise ValueError(f"interaction set {r} has gene {names[r, c]!r}, which is not in the "
-                         "gene index; rebuild interactions.parquet from this genes.tsv")
-    index = np.where(mask, codes, 0).astype(np.int64)
-    noise_free = None
-    if "tau_noise_free" in interactions:
-        noise_free = torch.as_tensor(interactions["tau_noise_free"].to_numpy(np.float32))
-    return SetTensors(
-        genes=torch.from_numpy(index), mask=torch.from_numpy(mask),
-        tau=torch.as_tensor(interactions["tau"].to_numpy(np.float32)),
-        set_id=torch.arange(len(interactions), dtype=torch.long), tau_noise_free=noise_free,
-    )
-
-
-def load_graphs(paths: list[PathLike], genes: list[str]) -> list[NetworkGraph]:
-    graphs = [read_graph(p, genes) for p in paths]
-    names = [g.name for g in graphs]
-    if len(set(names)) != len(names):
-        raise ValueError(f"the same network is given twice: {names}")
-    return graphs
+from geneint.train.sets import SetTensors, load_split_sets
 
 
 class InteractionDataModule(L.LightningDataModule):
@@ -130,30 +44,15 @@ class InteractionDataModule(L.LightningDataModule):
         self.seed = seed
         self.num_workers = num_workers
         self.sets: dict[str, SetTensors] = {}
-        self.frame: pd.DataFrame | None = None
+        self.frame = None
         self.gene_names: list[str] = []
 
     def setup(self, stage: str | None = None) -> None:
         if self.sets:
             return
-        interactions_path, genes_path, split_path = self.paths
-        self.gene_names = read_gene_index(genes_path)
-        self.frame = read_interactions(interactions_path)
-        tensors = set_tensors(self.frame, self.gene_names)
-        roles = read_split(split_path, self.fold)
-        self.sets = {role: tensors.subset(roles[role]) for role in ("train", "val", "test")}
-        train = self.sets["train"]
-        if self.shuffle_labels:
-            # Validation too: model selection on true labels would leak them into the control.
-            rng = np.random.default_rng(self.seed)
-            for role in ("train", "val"):
-                sets = self.sets[role]
-                sets.tau = sets.tau[torch.from_numpy(rng.permutation(len(sets.tau)))]
-        self.tau_mean = float(train.tau.mean())
-        self.tau_std = float(train.tau.std()) or 1.0
-        log.info("sets: %s (fold %d); τ mean %.4f sd %.4f",
-                 {r: len(s.tau) for r, s in self.sets.items()}, self.fold, self.tau_mean,
-                 self.tau_std)
+        loaded = load_split_sets(*self.paths, self.fold, self.shuffle_labels, self.seed)
+        self.frame, self.gene_names, self.sets = loaded.frame, loaded.gene_names, loaded.sets
+        self.tau_mean, self.tau_std = loaded.tau_mean, loaded.tau_std
 
     def _dataset(self, role: str) -> TensorDataset:
         s = self.sets[role]

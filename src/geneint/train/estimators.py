@@ -30,15 +30,15 @@ from geneint.models.features import (
     membership_features,
     pair_network_features,
 )
-from geneint.train.data import InteractionDataModule, TrainingInputs, load_graphs
+from geneint.train.embeddings import read_embeddings
+from geneint.train.objectives import selection_pearson
 from geneint.train.predictions import PREDICTION_ROLES, predictions_frame, write_predictions
-from geneint.train.pretrain import read_embeddings
-from geneint.train.set_regression import selection_pearson
+from geneint.train.sets import SplitSets, TrainingInputs, load_graphs, load_split_sets
 
 log = logging.getLogger(__name__)
 
 
-def set_features(model: str, data: InteractionDataModule, inputs: TrainingInputs,
+def set_features(model: str, data: SplitSets, inputs: TrainingInputs,
                  ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Feature matrix per role for a model, and a description for the summary."""
     sets = {role: data.sets[role] for role in PREDICTION_ROLES}
@@ -75,9 +75,8 @@ def fit_estimator(model: str, inputs: TrainingInputs, settings: dict[str, Any],
     out_dir = Path(inputs.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(inputs.seed)
-    data = InteractionDataModule(inputs.interactions, inputs.genes, inputs.split, inputs.fold,
-                                 shuffle_labels=inputs.shuffle_labels, seed=inputs.seed)
-    data.setup("fit")
+    data = load_split_sets(inputs.interactions, inputs.genes, inputs.split, inputs.fold,
+                           shuffle_labels=inputs.shuffle_labels, seed=inputs.seed)
     features, described = set_features(model, data, inputs)
     y = {role: data.sets[role].tau.numpy().astype(np.float64) for role in PREDICTION_ROLES}
     tried = []

@@ -35,7 +35,8 @@ from geneint.train.cluster import (
     resume_checkpoint,
     slurm_plugins,
 )
-from geneint.train.data import InteractionDataModule, TrainingInputs
+from geneint.train.data import InteractionDataModule
+from geneint.train.sets import TrainingInputs
 from geneint.train.predictions import PREDICTION_ROLES, predictions_frame, write_predictions
 from geneint.train.set_regression import SetRegression
 from geneint.train.trainer import make_trainer

@@ -1,4 +1,5 @@
-"""The interaction loss and the α schedules that weight an auxiliary loss against it.
+"""The interaction loss, the α schedules that weight an auxiliary loss against it, and the
+Pearson that model selection (early stopping, ridge penalties) uses.
 
 Joint loss (TorchCell's DANGO trainer, which the user's sweeps used):
 ``loss = α · reconstruction + (1 − α) · interaction``, with α set per epoch by a schedule:
@@ -14,6 +15,7 @@ import math
 
 import torch.nn.functional as F
 from torch import Tensor
+from torchmetrics.functional import pearson_corrcoef
 
 ALPHA_SCHEDULES = ("constant", "linear_until_uniform", "pre_then_post")
 
@@ -35,3 +37,12 @@ def log_cosh(pred: Tensor, target: Tensor) -> Tensor:
     """Mean log(cosh(ŷ − y)) (DANGO eq. 5), in the overflow-free form x + softplus(−2x) − log 2."""
     x = pred - target
     return (x + F.softplus(-2.0 * x) - math.log(2.0)).mean()
+
+
+def selection_pearson(pred: Tensor, target: Tensor) -> float:
+    """Pearson over a whole set for model selection; NaN when undefined (constant input)."""
+    pred, target = pred.detach().double().flatten(), target.detach().double().flatten()
+    if (pred.numel() < 3 or bool(pred.max() == pred.min())
+            or bool(target.max() == target.min())):
+        return math.nan
+    return float(pearson_corrcoef(pred, target))

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from geneint.data.files import InputFormatError, PathLike, require_columns, write_parquet_atomic
-from geneint.train.data import GENE_COLUMNS, SetTensors
+from geneint.train.sets import GENE_COLUMNS, SetTensors
 
 PREDICTION_COLUMNS = ["set_id", *GENE_COLUMNS, "arity", "role", "tau", "tau_pred"]
 PREDICTION_ROLES = ("train", "val", "test")

@@ -27,6 +27,7 @@ from geneint.data.files import PathLike, atomic_output
 from geneint.graphs.network import NetworkGraph, read_graph
 from geneint.models.dango import Dango
 from geneint.train.data import GeneDataModule
+from geneint.train.embeddings import write_embeddings
 from geneint.train.graph_inputs import GraphTensors
 from geneint.train.reconstruction import check_reconstruction, reconstruction_loss
 from geneint.train.set_regression import configure_optimizer
@@ -145,20 +146,9 @@ def pretrain_network(graph_path: PathLike, genes_path: PathLike, out_dir: PathLi
     module.eval()
     with torch.no_grad():
         embeddings = module.node_embeddings().cpu()
-    with atomic_output(out_dir / "embeddings.pt") as tmp:
-        torch.save({"network": graph.name, "genes": genes, "embeddings": embeddings}, tmp)
+    write_embeddings(graph.name, genes, embeddings, out_dir / "embeddings.pt")
     shutil.copyfile(work / "metrics.csv", out_dir / "metrics.csv")
     shutil.rmtree(work, ignore_errors=True)
     final = float(trainer.callback_metrics.get("train/reconstruction", float("nan")))
     log.info("%s pretrained: λ=%s, final reconstruction loss %.5f", graph.name, graph.lam, final)
     return {"network": graph.name, "lam": graph.lam, "final_reconstruction": final}
-
-
-def read_embeddings(path: PathLike, genes: list[str]) -> tuple[str, Tensor]:
-    """One network's pretrained embeddings (G, D) from ``embeddings.pt``, checked against the
-    gene index."""
-    state = torch.load(path, map_location="cpu", weights_only=False)
-    if list(state["genes"]) != list(genes):
-        raise ValueError(f"{path}: embeddings were computed over another gene index "
-                         f"({len(state['genes'])} genes, this one has {len(genes)})")
-    return state["network"], state["embeddings"]

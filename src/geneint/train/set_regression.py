@@ -19,10 +19,9 @@ from typing import Any
 import lightning as L
 import torch
 from torch import Tensor
-from torchmetrics.functional import pearson_corrcoef
 
 from geneint.models.base import SetModel
-from geneint.train.objectives import alpha_at, log_cosh
+from geneint.train.objectives import alpha_at, log_cosh, selection_pearson
 
 log = logging.getLogger(__name__)
 
@@ -48,15 +47,6 @@ def configure_optimizer(params, lr: float, weight_decay: float,
         return {"optimizer": optimizer, "lr_scheduler": {
             "scheduler": sched, "interval": "epoch", "monitor": "val/pearson"}}
     raise ValueError(f"unknown lr scheduler {scheduler!r}; choose one of {LR_SCHEDULERS}")
-
-
-def selection_pearson(pred: Tensor, target: Tensor) -> float:
-    """Pearson over a whole set for model selection; NaN when undefined (constant input)."""
-    pred, target = pred.detach().double().flatten(), target.detach().double().flatten()
-    if (pred.numel() < 3 or bool(pred.max() == pred.min())
-            or bool(target.max() == target.min())):
-        return math.nan
-    return float(pearson_corrcoef(pred, target))
 
 
 class SetRegression(L.LightningModule):
