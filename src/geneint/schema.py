@@ -63,7 +63,9 @@ def config_node(dotted: str) -> dict[str, Any]:
 
 
 def config_default(dotted: str) -> Any:
-    return copy.deepcopy(config_node(dotted)["default"])
+    """The default of a config key; for a section, with its keys' own defaults filled in."""
+    return fill_defaults(copy.deepcopy(config_node(dotted)["default"]), config_node(dotted),
+                         config_schema())
 
 
 def config_choices(dotted: str) -> tuple[str, ...]:

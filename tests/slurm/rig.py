@@ -193,7 +193,7 @@ def rig_profile(dest: Path) -> Path:
         dest, gpu_partition=PARTITION, cpu_partition=PARTITION, account=None,
         train_nodes=len(NODES), gpus_per_node=GPUS_PER_NODE, cpus_per_gpu=1,
         train_mem_mb=3000, train_runtime=30, pretrain_cpus=1, pretrain_mem_mb=2000,
-        pretrain_runtime=30)
+        pretrain_runtime=30, estimator_cpus=1, estimator_mem_mb=2000)
 
 
 # The rig has no accounting database: poll with squeue, and start polling early.

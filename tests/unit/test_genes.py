@@ -98,6 +98,7 @@ def test_real_sgd_features(shared_data):
         "Verified": 5155, "Dubious": 746, "Uncharacterized": 699, "Verified|silenced_gene": 4}
     assert all(is_orf(g) for g in genes["gene"])
     assert qc.counts["rows_read"] == 16454
-    string_genes = (shared_data / "string_v9.1_partial" / "yeast_string_genes.txt").read_text().split()
+    gene_file = shared_data / "string_v9.1_partial" / "yeast_string_genes.txt"
+    string_genes = gene_file.read_text().split()
     # 6,311 of DANGO's 6,400 STRING v9.1 genes are SGD ORFs (the rest are Ty element genes).
     assert len(build_gene_universe("intersection", genes["gene"], string_genes)) == 6311

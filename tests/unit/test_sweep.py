@@ -91,6 +91,7 @@ def _defaults(argv: list[str]) -> argparse.Namespace:
 def test_a_stage_run_by_hand_takes_the_workflow_defaults():
     args = _defaults(["train", "dango", "--interactions", "i", "--genes", "g", "--split", "s",
                       "--graphs", "a.npz", "--out", "o"])
+    assert {"epochs", "batch_size", "patience"} <= set(config_default("train"))
     for key, value in config_default("train").items():
         assert getattr(args, key) == value, key
     axes = model_axes("dango")
@@ -114,3 +115,12 @@ def test_the_cli_refuses_what_the_schema_refuses():
     with pytest.raises(SystemExit):
         _defaults(["train", "dango", "--interactions", "i", "--genes", "g", "--split", "s",
                    "--graphs", "a.npz", "--out", "o", "--lr-scheduler", "exponential"])
+
+
+def test_dango_training_defaults_are_the_workflow_defaults():
+    from geneint.train.dango import DangoTraining
+
+    options = DangoTraining.defaults(lr=1e-3)
+    assert options.lr == 1e-3
+    assert options.epochs == config_default("train.epochs")
+    assert options.alpha_schedule == model_axes("dango")["alpha_schedule"]["default"][0]

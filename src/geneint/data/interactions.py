@@ -17,7 +17,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from geneint.data.canonical import DUPLICATE_RULES, INTERACTION_COLUMNS, resolve_duplicates
+from geneint.data.canonical import (
+    DUPLICATE_RULES,
+    INTERACTION_COLUMNS,
+    resolve_duplicates,
+)
 from geneint.data.costanzo import read_costanzo_sga, read_dcell_pairs
 from geneint.data.files import InputFormatError, PathLike, QCReport
 from geneint.data.kuzmin import read_kuzmin2018, read_kuzmin2020

@@ -13,7 +13,8 @@ A row's gene set is {ORF1, ORF2, array ORF} without the HO marker; its size is t
 The readers return *measurement rows* (one per kept raw row, no deduplication) with the columns
 ``gene_a, gene_b, gene_c, arity, tau, p_value, source``;
 :func:`geneint.data.interactions.build_interactions` merges duplicates. Every filtered row is
-counted in the :class:`~geneint.data.files.QCReport`, every malformed row raises :class:`~geneint.data.files.InputFormatError` naming file, line and value.
+counted in the :class:`~geneint.data.files.QCReport`, every malformed row raises
+:class:`~geneint.data.files.InputFormatError` naming file, line and value.
 """
 
 from __future__ import annotations

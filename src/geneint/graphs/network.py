@@ -230,7 +230,8 @@ def build_network_graph(name: str, releases: list[str], edges_by_release: dict[s
     """
     release, channel = parse_network_name(name)
     if release not in edges_by_release:
-        raise ValueError(f"{name}: STRING release {release} is not among {sorted(edges_by_release)}")
+        known = sorted(edges_by_release)
+        raise ValueError(f"{name}: STRING release {release} is not among {known}")
     qc = qc if qc is not None else QCReport([])
     table = edges_by_release[release]
     edge_index, weight = build_edge_index(table[table["channel"] == channel], genes, qc)

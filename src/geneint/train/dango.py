@@ -20,11 +20,11 @@ from geneint.graphs.network import NetworkGraph
 from geneint.models.dango import Dango, dango_config
 from geneint.schema import config_default, model_axes
 from geneint.train.data import InteractionDataModule
-from geneint.train.sets import TrainingInputs, load_graphs
 from geneint.train.graph_inputs import GraphTensors
 from geneint.train.neural import FitSettings, train_set_model
 from geneint.train.reconstruction import NetworkReconstruction
 from geneint.train.set_regression import SetRegression
+from geneint.train.sets import TrainingInputs, load_graphs
 
 log = logging.getLogger(__name__)
 

@@ -32,7 +32,11 @@ from geneint.models.features import (
 )
 from geneint.train.embeddings import read_embeddings
 from geneint.train.objectives import selection_pearson
-from geneint.train.predictions import PREDICTION_ROLES, predictions_frame, write_predictions
+from geneint.train.predictions import (
+    PREDICTION_ROLES,
+    predictions_frame,
+    write_predictions,
+)
 from geneint.train.sets import SplitSets, TrainingInputs, load_graphs, load_split_sets
 
 log = logging.getLogger(__name__)

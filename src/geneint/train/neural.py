@@ -15,15 +15,19 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import lightning as L
 import pandas as pd
 import torch
-from lightning.pytorch.callbacks import EarlyStopping, LearningRateMonitor, ModelCheckpoint
+from lightning.pytorch.callbacks import (
+    EarlyStopping,
+    LearningRateMonitor,
+    ModelCheckpoint,
+)
 
 from geneint.data.files import PathLike, atomic_output, write_text_atomic
 from geneint.train.cluster import (
@@ -36,9 +40,13 @@ from geneint.train.cluster import (
     slurm_plugins,
 )
 from geneint.train.data import InteractionDataModule
-from geneint.train.sets import TrainingInputs
-from geneint.train.predictions import PREDICTION_ROLES, predictions_frame, write_predictions
+from geneint.train.predictions import (
+    PREDICTION_ROLES,
+    predictions_frame,
+    write_predictions,
+)
 from geneint.train.set_regression import SetRegression
+from geneint.train.sets import TrainingInputs
 from geneint.train.trainer import make_trainer
 
 log = logging.getLogger(__name__)

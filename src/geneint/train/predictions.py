@@ -23,7 +23,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from geneint.data.files import InputFormatError, PathLike, require_columns, write_parquet_atomic
+from geneint.data.files import (
+    InputFormatError,
+    PathLike,
+    require_columns,
+    write_parquet_atomic,
+)
 from geneint.train.sets import GENE_COLUMNS, SetTensors
 
 PREDICTION_COLUMNS = ["set_id", *GENE_COLUMNS, "arity", "role", "tau", "tau_pred"]

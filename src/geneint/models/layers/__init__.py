@@ -1,6 +1,10 @@
 """Building blocks of the neural models, one concept a file (PyG style)."""
 
-from geneint.models.layers.common import ACTIVATIONS, activation_from_name, check_positive
+from geneint.models.layers.common import (
+    ACTIVATIONS,
+    activation_from_name,
+    check_positive,
+)
 from geneint.models.layers.meta_embedding import MetaEmbedding
 from geneint.models.layers.network_encoder import NetworkEncoder
 from geneint.models.layers.reconstruction import (
@@ -10,7 +14,11 @@ from geneint.models.layers.reconstruction import (
     weighted_mse_original,
     weighted_mse_sparse,
 )
-from geneint.models.layers.set_attention import OUTPUT_MODES, HyperSAGNN, SetSelfAttention
+from geneint.models.layers.set_attention import (
+    OUTPUT_MODES,
+    HyperSAGNN,
+    SetSelfAttention,
+)
 
 __all__ = [
     "ACTIVATIONS",
