@@ -96,9 +96,9 @@ def test_reconstruction_head_shapes_and_features():
         torch.testing.assert_close(head(h), head.out(head.features(h)))
 
 
-@pytest.mark.parametrize("hidden", [None, 8])
-def test_meta_embedding_shapes_and_weights(hidden):
-    meta = MetaEmbedding(DIM, 3, hidden=hidden)
+@pytest.mark.parametrize(("layers", "hidden"), [(1, None), (2, None), (2, 8)])
+def test_meta_embedding_shapes_and_weights(layers, hidden):
+    meta = MetaEmbedding(DIM, 3, num_layers=layers, hidden=hidden)
     embeddings = torch.randn(3, NUM_GENES, DIM)
     merged, weights = meta(embeddings)
     assert merged.shape == (NUM_GENES, DIM) and weights.shape == (NUM_GENES, 3)
@@ -110,9 +110,15 @@ def test_meta_embedding_shapes_and_weights(hidden):
         meta(torch.randn(2, NUM_GENES, DIM))
 
 
-def test_meta_embedding_single_linear_by_default():
+def test_meta_embedding_score_is_the_specs_two_fc_layers_by_default():
     meta = MetaEmbedding(DIM, 3)
-    assert [type(m) for m in meta.score] == [nn.Linear]
+    assert [type(m) for m in meta.score] == [nn.Linear, nn.ReLU, nn.Linear]
+    assert meta.score[0].out_features == DIM and meta.score[2].out_features == 1
+    assert [type(m) for m in Dango(NUM_GENES, NUM_NETWORKS, dim=DIM).meta.score] == [
+        nn.Linear, nn.ReLU, nn.Linear]
+    assert [type(m) for m in MetaEmbedding(DIM, 3, num_layers=1).score] == [nn.Linear]
+    with pytest.raises(ValueError, match="must be 1 or 2"):
+        MetaEmbedding(DIM, 3, num_layers=3)
 
 
 @pytest.mark.parametrize("output", ["diff", "dynamic"])
@@ -379,7 +385,7 @@ def test_original_configuration():
     assert all(isinstance(enc.act, nn.SiLU) for enc in model.encoders)
     assert all(enc.num_sampled_neighbors == 5 and enc.add_self_loops for enc in model.encoders)
     assert all(head.hidden == DIM for head in model.recon_heads)
-    assert model.meta.hidden is None
+    assert model.meta.num_layers == 1 and model.meta.hidden is None
     assert Dango.original(NUM_GENES, NUM_NETWORKS, dim=DIM, num_heads=2).hyper.num_heads == 2
 
 

@@ -10,6 +10,7 @@ import torch
 from geneint.data.canonical import EDGE_COLUMNS, STRING_CHANNELS
 from geneint.data.files import InputFormatError, QCReport
 from geneint.graphs.network import (
+    DANGO_LAMBDA,
     LAMBDA_HIGH,
     LAMBDA_LOW,
     NetworkGraph,
@@ -22,6 +23,7 @@ from geneint.graphs.network import (
     network_name,
     parse_network_name,
     read_graph,
+    release_version,
     write_graph,
 )
 
@@ -202,6 +204,27 @@ def test_choose_lambda_three_releases_uses_next_newer_or_previous():
     assert (lam, meta["lambda_source"], meta["fraction"]) == (0.1, "computed v10.5->v11.0", 0.25)
     lam, meta = choose_lambda("11.0", "coexpression", order, by_release, GENES, None)
     assert (lam, meta["lambda_source"], meta["fraction"]) == (0.1, "computed v10.5->v11.0", 0.25)
+
+
+def test_choose_lambda_orders_releases_by_version_not_by_list_order():
+    # A reversed list would compare v11.0 "against" v9.1: edges lost instead of gained, λ = 1.
+    by_release = {"9.1": OLD, "10.5": OLD.copy(), "11.0": NEW}
+    for order in (["11.0", "9.1"], ["11.0", "10.5", "9.1"]):
+        lam, meta = choose_lambda("10.5" if "10.5" in order else "9.1", "coexpression", order,
+                                  by_release, GENES, None)
+        assert (lam, meta["fraction"]) == (0.1, 0.25), order
+        assert meta["lambda_source"].endswith("->v11.0")
+    with pytest.raises(ValueError, match="'v11' is not a version"):
+        release_version("v11")
+
+
+def test_lambda_mode_dango_uses_the_released_values_whatever_the_data():
+    for channel, lam in (("coexpression", 0.1), ("experimental", 0.1), ("fusion", 1.0)):
+        graph = build_network_graph(f"string_v9.1_{channel}", ["9.1", "11.0"], RELEASES,
+                                    GENES, configured_lambda={channel: 0.5},
+                                    lambda_mode="dango")
+        assert graph.lam == lam and graph.meta["lambda_source"] == "DANGO's released values"
+    assert set(DANGO_LAMBDA) == set(STRING_CHANNELS)
 
 
 def test_one_release_without_configured_lambda_raises():

@@ -54,6 +54,29 @@ def test_sparse_loss_and_gradients_equal_the_dense_reference(form, hidden):
         torch.testing.assert_close(g_sparse, g_dense, rtol=1e-5, atol=1e-12)
 
 
+@pytest.mark.parametrize("form", ["spec", "original"])
+def test_float32_dense_and_nearly_dense_rows_match_the_dense_loss(form):
+    """‖Wf+b‖² − Σ x_nz² cancels on dense rows: large predictions, targets close to them."""
+    torch.manual_seed(0)
+    num_cols, dim = 2000, 64
+    out = torch.nn.Linear(dim, num_cols)
+    with torch.no_grad():
+        out.weight.mul_(20.0)
+        out.bias.fill_(5.0)
+    features = torch.randn(8, dim)
+    pred = out(features).detach()
+    target = pred + 1e-3 * torch.randn_like(pred)
+    target[4:, :3] = 0.0  # rows 4-7 have three zero entries; rows 0-3 none
+    owner, col = target.nonzero(as_tuple=True)
+    for rows in (slice(0, 4), slice(4, 8), slice(0, 8)):
+        keep = (owner >= rows.start) & (owner < rows.stop)
+        sparse = weighted_mse_sparse(features[rows], out, owner[keep] - rows.start, col[keep],
+                                     target[owner[keep], col[keep]], 0.1, form)
+        dense = DENSE[form](out(features[rows]), target[rows], 0.1)
+        assert sparse.item() >= 0
+        torch.testing.assert_close(sparse, dense, rtol=1e-3, atol=1e-9)
+
+
 def test_explicit_zero_targets_count_as_no_edge():
     out = torch.nn.Linear(4, 6).double()
     features = torch.randn(2, 4, dtype=torch.float64)

@@ -16,6 +16,7 @@ from geneint.data.splits import (
     heldout_gene_count,
     make_split,
     read_split,
+    interactions_checksum,
     write_split,
 )
 
@@ -237,6 +238,25 @@ def test_write_read_gene_split_keeps_excluded(table, tmp_path):
         summary["heldout_genes"]
     with pytest.raises(InputFormatError, match="no fold 1"):
         read_split(path, 1)
+
+
+def test_a_split_refuses_interactions_it_was_not_made_from(table, tmp_path):
+    split, summary = make_split(table, "random", seed=0, folds=3)
+    path = tmp_path / "random.parquet"
+    write_split(split, summary, path)
+    assert json.loads(qc_path_for(path).read_text())["interactions_checksum"] == \
+        interactions_checksum(table)
+    back = read_split(path, 0, table)
+    assert np.array_equal(back["test"], roles_of(split, 0)["test"])
+    # New τ values keep every set id's meaning; reordered or other sets do not.
+    read_split(path, 0, table.assign(tau=table["tau"] * 2))
+    for changed in (table.iloc[::-1].reset_index(drop=True), table.iloc[1:]):
+        with pytest.raises(InputFormatError, match="made from other interactions than i.parquet"):
+            read_split(path, 0, changed, "i.parquet")
+    # A split file written without the checksum (by hand or an older geneint) is refused.
+    split.to_parquet(path)
+    with pytest.raises(InputFormatError, match="records no interactions checksum"):
+        read_split(path, 0, table)
 
 
 def test_read_split_rejects_bad_files(tmp_path):

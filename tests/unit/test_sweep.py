@@ -8,6 +8,7 @@ import argparse
 import pytest
 
 from geneint.cli import build_parser
+from geneint.graphs.network import LAMBDA_MODES
 from geneint.models.dango import DANGO_VARIANTS
 from geneint.models.registry import MODELS
 from geneint.schema import config_default, config_node, model_axes, sweep_model_names
@@ -82,6 +83,7 @@ def test_registry_and_schema_name_the_same_models_and_choices():
     assert set(model_axes("dango")["variant"]["items"]["enum"]) == set(DANGO_VARIANTS)
     assert set(model_axes("dango")["alpha_schedule"]["items"]["enum"]) == set(ALPHA_SCHEDULES)
     assert set(config_node("train.lr_scheduler")["enum"]) == set(LR_SCHEDULERS)
+    assert set(model_axes("dango")["lambda_mode"]["items"]["enum"]) == set(LAMBDA_MODES)
 
 
 def _defaults(argv: list[str]) -> argparse.Namespace:

@@ -13,7 +13,7 @@ from snakemake.utils import validate
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 from geneint import sweep as sweeps  # noqa: E402
 from geneint.models.registry import MODELS, models_run_by  # noqa: E402
-from geneint.schema import CONFIG_SCHEMA, SWEEP_SCHEMA  # noqa: E402
+from geneint.schema import CONFIG_SCHEMA, SWEEP_SCHEMA, model_axes  # noqa: E402
 
 
 validate(config, schema=str(CONFIG_SCHEMA))
@@ -84,9 +84,9 @@ wildcard_constraints:
     seed=r"\d+",
     point=sweeps.point_pattern(list(MODELS)),
     network=r"string_v[0-9.]+_[a-z]+",
-    variant="spec|original",
+    variant="|".join(model_axes("dango")["variant"]["items"]["enum"]),
     dim=r"\d+",
-    lambda_mode="rule|config|one",
+    lambda_mode="|".join(model_axes("dango")["lambda_mode"]["items"]["enum"]),
     kind="random|gene1|gene2|published",
     release="|".join(re.escape(r) for r in STRING_RELEASES),
     source="|".join(re.escape(s) for s in RAW_FILENAMES),

@@ -12,22 +12,28 @@ Three kinds (DANGO, Methods "Evaluation"):
 In every kind, the non-test, non-excluded sets are divided into train and validation at random
 (``val_fraction``). A split file (``splits/<name>.parquet``) is long-format: one row per
 (set, fold) with columns ``set_id`` (row of ``interactions.parquet``), ``fold`` and ``role``
-(``train``, ``val``, ``test``, ``excluded``); gene splits have the single fold 0.
+(``train``, ``val``, ``test``, ``excluded``); gene splits have the single fold 0. Because set
+ids are row positions, the file records a checksum of the interactions' gene sets (Parquet
+metadata ``geneint.interactions_checksum``), and readers given the interactions refuse a split
+made from a different table.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from geneint.data.files import (
     InputFormatError,
     PathLike,
+    atomic_output,
     require_columns,
-    write_parquet_atomic,
 )
 
 log = logging.getLogger(__name__)
@@ -35,6 +41,14 @@ log = logging.getLogger(__name__)
 SPLIT_KINDS = ("random", "gene1", "gene2", "published")
 ROLES = ("train", "val", "test", "excluded")
 SPLIT_COLUMNS = ["set_id", "fold", "role"]
+CHECKSUM_KEY = b"geneint.interactions_checksum"
+
+
+def interactions_checksum(interactions: pd.DataFrame) -> str:
+    """Fingerprint of the gene sets of an interactions table, in row order (τ may change
+    without changing what a set id means)."""
+    rows = interactions[["gene_a", "gene_b", "gene_c"]].astype(str).agg("\t".join, axis=1)
+    return hashlib.sha256("\n".join(rows).encode()).hexdigest()[:16]
 
 
 def _set_genes(interactions: pd.DataFrame) -> list[list[str]]:
@@ -86,7 +100,8 @@ def make_split(interactions: pd.DataFrame, kind: str, seed: int, folds: int = 5,
     set_ids = np.flatnonzero(interactions["arity"].isin(arities).to_numpy())
     if len(set_ids) < 10:
         raise ValueError(f"only {len(set_ids)} sets of arity {arities}: too few to split")
-    summary: dict = {"kind": kind, "seed": seed, "sets": len(set_ids)}
+    summary: dict = {"kind": kind, "seed": seed, "sets": len(set_ids),
+                     "interactions_checksum": interactions_checksum(interactions)}
     frames = []
     if kind == "random":
         if folds < 2:
@@ -134,12 +149,33 @@ def make_split(interactions: pd.DataFrame, kind: str, seed: int, folds: int = 5,
 def write_split(table: pd.DataFrame, summary: dict, path: PathLike) -> None:
     from geneint.data.files import qc_path_for, write_text_atomic
 
-    write_parquet_atomic(table[SPLIT_COLUMNS], path)
+    arrow = pa.Table.from_pandas(table[SPLIT_COLUMNS], preserve_index=False)
+    metadata = {**(arrow.schema.metadata or {}),
+                CHECKSUM_KEY: summary["interactions_checksum"].encode()}
+    with atomic_output(path) as tmp:
+        pq.write_table(arrow.replace_schema_metadata(metadata), tmp)
     write_text_atomic(qc_path_for(path), json.dumps(summary, indent=2) + "\n")
 
 
-def read_split(path: PathLike, fold: int = 0) -> dict[str, np.ndarray]:
-    """Set ids per role (``train``, ``val``, ``test``) of one fold of a split file."""
+def check_split_matches(path: PathLike, interactions: pd.DataFrame,
+                        interactions_path: PathLike = "interactions") -> None:
+    """Raise unless the split file was made from these interactions (same sets, same order)."""
+    recorded = (pq.read_schema(path).metadata or {}).get(CHECKSUM_KEY)
+    if recorded is None:
+        raise InputFormatError(path, 0, "split file records no interactions checksum (made by "
+                                        "an older geneint); rebuild it with `geneint split`")
+    if recorded.decode() != interactions_checksum(interactions):
+        raise InputFormatError(path, 0, f"split was made from other interactions than "
+                                        f"{interactions_path} (set ids are row positions, so its "
+                                        "roles would be misassigned); rebuild the split")
+
+
+def read_split(path: PathLike, fold: int = 0, interactions: pd.DataFrame | None = None,
+               interactions_path: PathLike = "interactions") -> dict[str, np.ndarray]:
+    """Set ids per role (``train``, ``val``, ``test``) of one fold of a split file; with
+    ``interactions``, first check that the split was made from them."""
+    if interactions is not None:
+        check_split_matches(path, interactions, interactions_path)
     table = pd.read_parquet(path)
     require_columns(table, SPLIT_COLUMNS, path)
     table = table[table["fold"] == fold]

@@ -10,6 +10,10 @@ release] is greater than 1%, we set λ = 0.1; otherwise λ = 1.0". The percentag
 further in the paper; we follow TorchCell's reading: over the genes present in both releases,
 |E_new \\ E_old| / (|pairs| − |E_old|), i.e. the share of the older release's zero entries
 (non-edges) that the newer release turns into edges.
+
+On real STRING files this reading does not reproduce the λ values DANGO shipped: TorchCell's
+recomputation gives neighbourhood 4.6 % (λ = 0.1), while DANGO's code uses 1.0 for it. The
+``dango`` λ mode uses the shipped values (:data:`DANGO_LAMBDA`) whatever the data say.
 """
 
 from __future__ import annotations
@@ -34,6 +38,20 @@ NETWORK_PATTERN = re.compile(r"^string_v(?P<release>[0-9.]+)_(?P<channel>[a-z]+)
 #: DANGO: λ = 0.1 when more than 1% of the older release's zeros become edges, else 1.0.
 LAMBDA_THRESHOLD = 0.01
 LAMBDA_LOW, LAMBDA_HIGH = 0.1, 1.0
+#: The λ values hard-coded in the original DANGO code (``lambda_list``), by channel.
+DANGO_LAMBDA = {"coexpression": 0.1, "experimental": 0.1, "database": 1.0, "neighborhood": 1.0,
+                "fusion": 1.0, "cooccurence": 1.0}
+#: How a network's λ is chosen (``lambda_mode``): the two-release rule, the config's
+#: ``graphs.lambda``, DANGO's shipped values, or 1 everywhere (plain MSE, an ablation).
+LAMBDA_MODES = ("rule", "config", "dango", "one")
+
+
+def release_version(release: str) -> tuple[int, ...]:
+    """``"11.0"`` → (11, 0): releases compare by version, not as strings or by list order."""
+    try:
+        return tuple(int(part) for part in release.split("."))
+    except ValueError:
+        raise ValueError(f"STRING release {release!r} is not a version like 11.0") from None
 
 
 def network_name(release: str, channel: str) -> str:
@@ -191,10 +209,10 @@ def choose_lambda(release: str, channel: str, releases: list[str],
 
     The network's release is compared with the next newer configured release (as DANGO compares
     v9.1 with v11.0 to weight the v9.1 networks); the newest release is compared with the one
-    before it. With a single release, the config must give λ for the channel: there is no silent
-    default.
+    before it. Releases are ordered by version, whatever the order they are listed in. With a
+    single release, the config must give λ for the channel: there is no silent default.
     """
-    order = list(releases)
+    order = sorted(releases, key=release_version)
     i = order.index(release)
     if len(order) > 1:
         old, new = (order[i], order[i + 1]) if i + 1 < len(order) else (order[i - 1], order[i])
@@ -220,13 +238,14 @@ def build_network_graph(name: str, releases: list[str], edges_by_release: dict[s
 
     Args:
         name: ``string_v<release>_<channel>``; the release must be among ``releases``.
-        releases: configured releases, oldest first.
+        releases: configured releases (any order: they are sorted by version).
         edges_by_release: canonical edge tables (all channels) keyed by release.
         genes: the gene index.
         configured_lambda: λ per channel from the config (used when ``lambda_mode`` is
             ``config``, or when only one release is configured).
         lambda_mode: ``rule`` (the λ rule from data, falling back to config with one release),
-            ``config`` (always the configured values) or ``one`` (λ = 1: plain MSE, an ablation).
+            ``config`` (always the configured values), ``dango`` (the values DANGO's code
+            ships, :data:`DANGO_LAMBDA`) or ``one`` (λ = 1: plain MSE, an ablation).
     """
     release, channel = parse_network_name(name)
     if release not in edges_by_release:
@@ -241,10 +260,12 @@ def build_network_graph(name: str, releases: list[str], edges_by_release: dict[s
     elif lambda_mode == "config":
         lam, lam_meta = choose_lambda(release, channel, [release], edges_by_release, genes,
                                       configured_lambda)
+    elif lambda_mode == "dango":
+        lam, lam_meta = DANGO_LAMBDA[channel], {"lambda_source": "DANGO's released values"}
     elif lambda_mode == "one":
         lam, lam_meta = 1.0, {"lambda_source": "fixed 1.0 (ablation)"}
     else:
-        raise ValueError(f"unknown lambda mode {lambda_mode!r}; choose rule, config or one")
+        raise ValueError(f"unknown lambda mode {lambda_mode!r}; choose one of {LAMBDA_MODES}")
     degree = torch.bincount(edge_index[0], minlength=len(genes))
     meta = {"release": release, "channel": channel, "genes_checksum": gene_index_checksum(genes),
             "edges": int(edge_index.size(1) // 2),

@@ -41,11 +41,12 @@ from geneint.models.layers import (
 #: the original code's (one attention layer with 8 heads and no self-mask, ``output="dynamic"``
 #: — LayerNorm → FC, summed over the set —, swish, 5 sampled neighbours with self-loops,
 #: reconstruction heads with one hidden layer of width ``dim``, a single-linear meta score).
+#: ``spec`` is the class defaults: the paper's two-layer meta score among them.
 DANGO_VARIANTS: dict[str, dict[str, Any]] = {
     "spec": {},
     "original": {"num_heads": 8, "num_attention_layers": 1, "activation": "swish",
                  "self_mask": False, "output": "dynamic", "recon_hidden": "dim",
-                 "meta_hidden": None, "num_sampled_neighbors": 5, "add_self_loops": True},
+                 "meta_layers": 1, "num_sampled_neighbors": 5, "add_self_loops": True},
 }
 
 
@@ -87,8 +88,10 @@ class Dango(SetModel):
             (default: :obj:`"diff"`)
         recon_hidden (int, optional): Hidden width of each reconstruction head.
             (default: :obj:`None`)
-        meta_hidden (int, optional): Hidden width of the meta-embedding score MLP.
-            (default: :obj:`None`)
+        meta_layers (int, optional): Layers of the meta-embedding score MLP: 2 (spec §3, "two
+            FC layers") or 1 (the original code's single linear score). (default: :obj:`2`)
+        meta_hidden (int, optional): Hidden width of a 2-layer meta score; :obj:`None` means
+            :math:`D`. (default: :obj:`None`)
         num_sampled_neighbors (int, optional): See :class:`NetworkEncoder`.
             (default: :obj:`None`)
         add_self_loops (bool, optional): See :class:`NetworkEncoder`. (default: :obj:`False`)
@@ -116,6 +119,7 @@ class Dango(SetModel):
         self_mask: bool = True,
         output: str = "diff",
         recon_hidden: int | None = None,
+        meta_layers: int = 2,
         meta_hidden: int | None = None,
         num_sampled_neighbors: int | None = None,
         add_self_loops: bool = False,
@@ -140,7 +144,8 @@ class Dango(SetModel):
             ReconstructionHead(dim, num_genes, hidden=recon_hidden, activation=activation)
             for _ in range(num_networks)
         ])
-        self.meta = MetaEmbedding(dim, num_networks, hidden=meta_hidden, activation=activation)
+        self.meta = MetaEmbedding(dim, num_networks, num_layers=meta_layers,
+                                  hidden=meta_hidden, activation=activation)
         self.hyper = HyperSAGNN(dim, num_heads=num_heads, num_layers=num_attention_layers,
                                 activation=activation, self_mask=self_mask, output=output,
                                 dropout=dropout, head_dim=head_dim)

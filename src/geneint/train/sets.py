@@ -123,7 +123,7 @@ def load_split_sets(interactions: PathLike, genes: PathLike, split: PathLike, fo
     gene_names = read_gene_index(genes)
     frame = read_interactions(interactions)
     tensors = set_tensors(frame, gene_names)
-    roles = read_split(split, fold)
+    roles = read_split(split, fold, frame, interactions)
     sets = {role: tensors.subset(roles[role]) for role in ("train", "val", "test")}
     if shuffle_labels:
         # Validation too: model selection on true labels would leak them into the control.

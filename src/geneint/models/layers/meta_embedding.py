@@ -19,14 +19,15 @@ class MetaEmbedding(nn.Module):
         \mathbf{E}_i = \sum_{k=1}^{K} \alpha^{(k)}_i \mathbf{E}^{(k)}_i.
 
     The score MLP is shared by all networks: ``Linear(dim, hidden)`` → :math:`\sigma` →
-    ``Linear(hidden, 1)`` (the paper's "two FC layers"), or a single ``Linear(dim, 1)`` with
-    ``hidden=None`` (the original code).
+    ``Linear(hidden, 1)`` (the paper's "two FC layers", the default), or a single
+    ``Linear(dim, 1)`` with ``num_layers=1`` (the original code).
 
     Args:
         dim (int): Embedding size :math:`D`.
         num_networks (int): Number of networks :math:`K`.
-        hidden (int, optional): Hidden width of the score MLP; :obj:`None` for a single linear
-            layer. (default: :obj:`None`)
+        num_layers (int, optional): Layers of the score MLP, 1 or 2. (default: :obj:`2`)
+        hidden (int, optional): Hidden width of a 2-layer score MLP; :obj:`None` means
+            :math:`D`. (default: :obj:`None`)
         activation (str, optional): :math:`\sigma` of the hidden layer. (default: :obj:`"relu"`)
 
     Shapes:
@@ -39,6 +40,7 @@ class MetaEmbedding(nn.Module):
         self,
         dim: int,
         num_networks: int,
+        num_layers: int = 2,
         hidden: int | None = None,
         activation: str = "relu",
     ) -> None:
@@ -46,15 +48,23 @@ class MetaEmbedding(nn.Module):
         check_positive("dim", dim)
         check_positive("num_networks", num_networks)
         check_positive("hidden", hidden, allow_none=True)
+        if num_layers not in (1, 2):
+            raise ValueError(f"num_layers of the meta-embedding score must be 1 or 2, "
+                             f"got {num_layers}")
+        if num_layers == 1 and hidden is not None:
+            raise ValueError("a 1-layer meta-embedding score has no hidden width")
+        hidden = dim if num_layers == 2 and hidden is None else hidden
         self.dim = dim
         self.num_networks = num_networks
+        self.num_layers = num_layers
         self.hidden = hidden
         self.activation = activation
-        if hidden is None:
-            self.score = nn.Sequential(nn.Linear(dim, 1))
+        # The last layer has no bias: the softmax over networks cancels any shared shift.
+        if num_layers == 1:
+            self.score = nn.Sequential(nn.Linear(dim, 1, bias=False))
         else:
             self.score = nn.Sequential(nn.Linear(dim, hidden), activation_from_name(activation),
-                                       nn.Linear(hidden, 1))
+                                       nn.Linear(hidden, 1, bias=False))
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -75,5 +85,6 @@ class MetaEmbedding(nn.Module):
 
     def __repr__(self) -> str:
         return (f"{self.__class__.__name__}({self.dim}, num_networks={self.num_networks}, "
-                f"hidden={self.hidden}, activation={self.activation!r})")
+                f"num_layers={self.num_layers}, hidden={self.hidden}, "
+                f"activation={self.activation!r})")
 
