@@ -103,6 +103,37 @@ def fill_defaults(instance: Any, node: dict[str, Any], root: dict[str, Any]) -> 
     return instance
 
 
+def _numeric_kinds(node: dict[str, Any]) -> set[str]:
+    kinds = node.get("type", [])
+    kinds = set(kinds if isinstance(kinds, list) else [kinds])
+    return set() if "string" in kinds else kinds & {"number", "integer"}
+
+
+def coerce_numbers(instance: Any, node: dict[str, Any], root: dict[str, Any]) -> Any:
+    """A copy of ``instance`` in which strings that the schema wants as numbers are numbers.
+
+    YAML 1.1 (PyYAML, hence Snakemake) reads ``1e-3`` — no dot — as the *string* "1e-3", and
+    the schema would then refuse ``lr: [1e-3]`` with "'1e-3' is not of type 'number'". A string
+    that is not a number is left alone for the schema to report.
+    """
+    node = resolve(node, root)
+    if isinstance(instance, dict):
+        extra = node.get("additionalProperties")
+        subs = {key: node.get("properties", {}).get(key, extra) for key in instance}
+        return {key: coerce_numbers(value, subs[key], root) if isinstance(subs[key], dict)
+                else value for key, value in instance.items()}
+    if isinstance(instance, list) and isinstance(node.get("items"), dict):
+        return [coerce_numbers(value, node["items"], root) for value in instance]
+    kinds = _numeric_kinds(node)
+    if kinds and isinstance(instance, str):
+        try:
+            number = float(instance)
+        except ValueError:
+            return instance
+        return int(number) if kinds == {"integer"} and number.is_integer() else number
+    return instance
+
+
 def _flag_type(node: dict[str, Any]):
     kinds = node["type"] if isinstance(node["type"], list) else [node["type"]]
     kinds = [k for k in kinds if k != "null"]

@@ -72,6 +72,7 @@ def test_screen_scores_equal_direct_model_calls(trained, tmp_path):
                                direct.detach(), rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.slow  # minutes on 2 cores: the full suite (CI) runs it
 def test_compiled_scoring_equals_eager_for_full_and_short_chunks(trained):
     data, checkpoint = trained
     eager = SetScorer(checkpoint, data.genes, data.graphs)
@@ -129,6 +130,7 @@ print(json.dumps({"after_few": after_few, "after_many": peak_mb(), "seen": many.
 """
 
 
+@pytest.mark.slow  # minutes on 2 cores: the full suite (CI) runs it
 def test_scan_memory_does_not_grow_with_the_number_of_sets():
     """Memory is one chunk plus the running top k: scoring 40x more triples must not raise
     the peak RSS of a fresh process. A loop that kept every chunk's sets (3 int64 each)

@@ -6,12 +6,21 @@ from __future__ import annotations
 import argparse
 
 import pytest
+import yaml
 
 from geneint.cli import build_parser
 from geneint.graphs.network import LAMBDA_MODES
 from geneint.models.dango import DANGO_VARIANTS
 from geneint.models.registry import MODELS
-from geneint.schema import config_default, config_node, model_axes, sweep_model_names
+from geneint.schema import (
+    coerce_numbers,
+    config_default,
+    config_node,
+    config_schema,
+    model_axes,
+    sweep_model_names,
+    sweep_schema,
+)
 from geneint.sweep import (
     expand_sweep,
     model_flags,
@@ -111,6 +120,21 @@ def test_a_stage_run_by_hand_takes_the_workflow_defaults():
     split = _defaults(["split", "--interactions", "i", "--kind", "random", "--out", "o"])
     for key, value in config_default("split").items():
         assert getattr(split, key) == value, key
+
+
+def test_numbers_yaml_reads_as_strings_become_numbers():
+    sweep = yaml.safe_load("models:\n  dango: {lr: [1e-3, 0.01], dim: [64], variant: [spec]}\n")
+    assert sweep["models"]["dango"]["lr"] == ["1e-3", 0.01]  # YAML 1.1
+    fixed = coerce_numbers(sweep, sweep_schema(), sweep_schema())
+    assert fixed["models"]["dango"] == {"lr": [0.001, 0.01], "dim": [64], "variant": ["spec"]}
+    config = {"train": {"weight_decay": "1e-4", "epochs": "1e2", "lr_scheduler": "cosine"},
+              "graphs": {"lambda": {"fusion": "1e-1"}}, "run": "1e3"}
+    fixed = coerce_numbers(config, config_schema(), config_schema())
+    assert fixed["train"] == {"weight_decay": 1e-4, "epochs": 100, "lr_scheduler": "cosine"}
+    assert fixed["graphs"]["lambda"] == {"fusion": 0.1} and fixed["run"] == "1e3"
+    # not a number: left for the schema to refuse with its own message
+    assert coerce_numbers({"pretrain": {"lr": "fast"}}, config_schema(),
+                          config_schema())["pretrain"]["lr"] == "fast"
 
 
 def test_the_cli_refuses_what_the_schema_refuses():

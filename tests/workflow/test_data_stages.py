@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+import yaml
 from workflow_runs import copy_workflow, jobs_planned, run_snakemake
 
 from geneint.data.canonical import read_edges, read_gene_index, read_interactions
@@ -130,6 +131,18 @@ def test_an_unknown_model_is_rejected_before_any_job(workflow_copy, snakemake):
     assert proc.returncode != 0 and "gpt" in proc.stdout + proc.stderr
 
 
+def test_exponent_numbers_without_a_dot_are_numbers(workflow_copy, snakemake):
+    # YAML 1.1 reads 1e-3 as a string; the schema wants a number: the workflow coerces it.
+    (workflow_copy / "lr.yaml").write_text(
+        "grid:\n  model: [dango]\n  split: [random0]\nmodels:\n  dango: {lr: [1e-3, 3e-3]}\n"
+        "seeds: [0]\n")
+    (workflow_copy / "wd.yaml").write_text("sweep: lr.yaml\ntrain: {weight_decay: 1e-4}\n")
+    out = snakemake(workflow_copy, "-n", "-p", "--configfile", "wd.yaml")
+    assert jobs_planned(out.stdout)["train_model"] == 2
+    assert "lr~0.001/" in out.stdout and "lr~0.003/" in out.stdout
+    assert "--weight-decay 0.0001" in out.stdout
+
+
 def test_a_bad_config_value_is_rejected_before_any_job(workflow_copy, snakemake):
     proc = snakemake(workflow_copy, "-n", "--config", "genes={'universe': 'everything'}",
                      check=False)
@@ -142,7 +155,14 @@ def test_real_data_dag_builds_offline(workflow_copy, snakemake):
     out = proc.stdout + proc.stderr
     for source in ("string_v9.1", "string_v12.0", "kuzmin2018", "kuzmin2020_s1", "sgd_features"):
         assert f"source={source}" in out
-    assert "will be refused" in out  # unpinned downloads are announced at parse time
+    # Downloads without a pinned sha256 are announced at parse time (and none otherwise).
+    downloads = yaml.safe_load((workflow_copy / "config" / "real.yaml").read_text())["data"][
+        "downloads"]
+    unpinned = sorted(name for name, spec in downloads.items() if not spec.get("sha256"))
+    if unpinned:
+        assert f"will be refused: {', '.join(unpinned)}." in out
+    else:
+        assert "will be refused" not in out
 
 
 def test_lint_is_clean(workflow_copy, snakemake):

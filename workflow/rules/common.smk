@@ -13,9 +13,17 @@ from snakemake.utils import validate
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 from geneint import sweep as sweeps  # noqa: E402
 from geneint.models.registry import MODELS, models_run_by  # noqa: E402
-from geneint.schema import CONFIG_SCHEMA, SWEEP_SCHEMA, model_axes  # noqa: E402
+from geneint.schema import (  # noqa: E402
+    CONFIG_SCHEMA,
+    SWEEP_SCHEMA,
+    coerce_numbers,
+    config_schema,
+    model_axes,
+    sweep_schema,
+)
 
-
+# YAML 1.1 reads 1e-3 as a string: numbers where the schema wants numbers, before validation.
+config.update(coerce_numbers(config, config_schema(), config_schema()))
 validate(config, schema=str(CONFIG_SCHEMA))
 
 RUN = config["run"]
@@ -57,7 +65,7 @@ SYNTHETIC_SUBDIRS = {"kuzmin2018": "kuzmin2018", "sgd_features": "sgd"}
 
 # --- the sweep -------------------------------------------------------------------------------
 with open(config["sweep"]) as fh:
-    SWEEP = yaml.safe_load(fh)
+    SWEEP = coerce_numbers(yaml.safe_load(fh), sweep_schema(), sweep_schema())
 validate(SWEEP, schema=str(SWEEP_SCHEMA))
 sweeps.check_models_known()
 POINTS, SEEDS = sweeps.expand_sweep(SWEEP)

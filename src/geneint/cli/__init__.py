@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import traceback
 from collections.abc import Sequence
 
 from geneint.cli.data_commands import add_data_commands
@@ -59,10 +60,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args.func(args)
     except (ValueError, FileNotFoundError, RuntimeError) as exc:
-        # Readers raise errors that already name file, line and problem: show them plainly.
-        log.error("%s", exc)
         if args.verbose:
             raise
+        from geneint.data.files import InputFormatError
+
+        # A bad or missing input file's error already names the file (and line and problem):
+        # one line says it all. Anything else (a CUDA/NCCL failure, a bug) keeps its
+        # traceback for the log — written first, so a job log's last line is the message.
+        if not isinstance(exc, (InputFormatError, FileNotFoundError)):
+            log.error("%s", "".join(traceback.format_exception(exc)).rstrip())
+        log.error("%s", exc)
         return 1
     return 0
 

@@ -105,6 +105,23 @@ def cmd_parse_interactions(args: argparse.Namespace) -> None:
     qc.write(qc_path_for(args.out))
 
 
+def channel_lambda(text: str) -> tuple[str, float]:
+    """``coexpression=0.1`` → (``coexpression``, 0.1), as the config schema bounds it."""
+    from geneint.data.canonical import STRING_CHANNELS
+
+    channel, sep, value = text.partition("=")
+    if not sep or channel not in STRING_CHANNELS:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: expected CHANNEL=λ with CHANNEL one of {', '.join(STRING_CHANNELS)}")
+    try:
+        lam = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: λ {value!r} is not a number") from None
+    if not 0 < lam <= 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: λ must be in (0, 1]")
+    return channel, lam
+
+
 def cmd_graphs_build(args: argparse.Namespace) -> None:
     from geneint.data.canonical import read_edges, read_gene_index
     from geneint.data.files import QCReport, qc_path_for
@@ -114,11 +131,10 @@ def cmd_graphs_build(args: argparse.Namespace) -> None:
     if len(args.releases) != len(args.edges):
         raise SystemExit("graphs build: give one --releases value per --edges file")
     edges = {release: read_edges(path) for release, path in zip(args.releases, args.edges)}
-    configured = dict(pair.split("=") for pair in args.lambda_config or [])
     qc = QCReport(list(args.edges))
     graph = build_network_graph(
         args.network, args.releases, edges, genes,
-        configured_lambda={k: float(v) for k, v in configured.items()},
+        configured_lambda=dict(args.lambda_config or []),
         lambda_mode=args.lambda_mode, qc=qc,
     )
     write_graph(graph, args.out)
@@ -214,7 +230,7 @@ def add_data_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--releases", nargs="+", required=True, help="their releases, same order")
     p.add_argument("--genes", required=True)
     add_flags(p, {"lambda_mode": model_axes("dango")["lambda_mode"]}, axes=True)
-    p.add_argument("--lambda-config", nargs="*", metavar="CHANNEL=λ",
+    p.add_argument("--lambda-config", nargs="*", metavar="CHANNEL=λ", type=channel_lambda,
                    help="configured λ per channel, e.g. coexpression=0.1")
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_graphs_build)

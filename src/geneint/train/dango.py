@@ -94,8 +94,14 @@ def load_pretrained(model: Dango, networks: list[str], states: list[dict[str, An
     with torch.no_grad():
         model.embedding.weight.copy_(tables[0])
     for k, name in enumerate(networks):
-        model.encoders[k].load_state_dict(by_name[name]["encoder"])
-        model.recon_heads[k].load_state_dict(by_name[name]["recon_head"])
+        try:
+            model.encoders[k].load_state_dict(by_name[name]["encoder"])
+            model.recon_heads[k].load_state_dict(by_name[name]["recon_head"])
+        except RuntimeError as exc:
+            raise ValueError(
+                f"the pretrained state of {name} does not fit this model: pretrain the "
+                f"networks with the same variant and dim (pretrained with "
+                f"{by_name[name].get('model_config')}); torch says: {exc}") from None
 
 
 def build_dango_module(data: InteractionDataModule, graphs: list[NetworkGraph],
