@@ -4,8 +4,8 @@ a bad input, the traceback in the log above it."""
 from __future__ import annotations
 
 import argparse
-import re
 import logging
+import re
 
 import pytest
 

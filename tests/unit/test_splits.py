@@ -14,9 +14,9 @@ from geneint.data.files import InputFormatError, qc_path_for
 from geneint.data.splits import (
     SPLIT_COLUMNS,
     heldout_gene_count,
+    interactions_checksum,
     make_split,
     read_split,
-    interactions_checksum,
     write_split,
 )
 
