@@ -142,6 +142,29 @@ def _flag_type(node: dict[str, Any]):
     return _TYPES[kinds[0]]
 
 
+def _key_value_type(node: dict[str, Any]):
+    """``KEY=VALUE`` → (key, value) with the schema's key and value types (object flags)."""
+    value_type = _flag_type(node["additionalProperties"])
+    key_type = int if node.get("x-keys") == "integer" else str
+
+    def parse(text: str) -> tuple[Any, Any]:
+        key, sep, value = text.partition("=")
+        try:
+            if not sep:
+                raise ValueError
+            return key_type(key), value_type(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{text!r}: expected KEY=VALUE ({key_type.__name__}={value_type.__name__})"
+            ) from None
+    return parse
+
+
+class _KeyValues(argparse.Action):
+    def __call__(self, parser, namespace, values, option_string=None):
+        setattr(namespace, self.dest, dict(values))
+
+
 def add_flags(parser: argparse._ActionsContainer, nodes: dict[str, dict[str, Any]],
               axes: bool = False) -> None:
     """One ``--key-name`` flag per schema property, with the schema's type, choices, default
@@ -158,6 +181,9 @@ def add_flags(parser: argparse._ActionsContainer, nodes: dict[str, dict[str, Any
                 kwargs["choices"] = item["enum"]
         elif node["type"] == "boolean":
             kwargs.update(action=argparse.BooleanOptionalAction, default=node["default"])
+        elif node["type"] == "object":
+            kwargs.update(type=_key_value_type(node), nargs="*", action=_KeyValues,
+                          metavar="KEY=VALUE", default=node["default"])
         elif node["type"] == "array":
             item = node["items"]
             kwargs.update(type=_flag_type(item), nargs="+", default=node["default"])
@@ -186,4 +212,6 @@ def flag_value(value: Any) -> str:
         raise TypeError("boolean config values become --flag/--no-flag, not text")
     if isinstance(value, list | tuple):
         return " ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return " ".join(f"{k}={v}" for k, v in value.items())
     return str(value)

@@ -33,6 +33,16 @@ def test_lambda_config_is_parsed_and_checked(capsys):
         assert "--lambda-config" in err and re.search(message, err), bad
 
 
+def test_strong_thresholds_by_arity_are_key_value_flags(capsys):
+    base = ["evaluate", "--predictions", "p", "--split", "s", "--out", "m"]
+    assert build_parser().parse_args(base).strong_threshold_by_arity == {}
+    args = build_parser().parse_args([*base, "--strong-threshold-by-arity", "2=0.08", "3=5e-2"])
+    assert args.strong_threshold_by_arity == {2: 0.08, 3: 0.05}
+    with pytest.raises(SystemExit):
+        build_parser().parse_args([*base, "--strong-threshold-by-arity", "pairs=0.08"])
+    assert "expected KEY=VALUE (int=float)" in capsys.readouterr().err
+
+
 def _failing_parser(exc: Exception):
     def build() -> argparse.ArgumentParser:
         parser = argparse.ArgumentParser()

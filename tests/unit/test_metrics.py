@@ -109,6 +109,13 @@ def test_strong_threshold_is_strict_and_configurable():
     assert out["n_strong"] == 2 and out["strong_threshold"] == 0.1
 
 
+def test_a_threshold_per_set_counts_each_against_its_own():
+    target = torch.tensor([0.06, 0.06, 0.2, -0.3, 0.01])
+    per_set = torch.tensor([0.05, 0.1, 0.1, 0.1, 0.05])
+    out = regression_metrics(target * 2, target, strong_threshold=per_set)
+    assert out["n_strong"] == 3 and math.isnan(out["strong_threshold"])
+
+
 @pytest.mark.parametrize("seed, scale", [(4, 1.0), (5, 1.0), (6, 20.0), (7, 1000.0)])
 def test_auroc_auprc_match_hand_references(seed, scale):
     pred, target, _ = sample(seed=seed, scale=scale)

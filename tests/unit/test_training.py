@@ -200,6 +200,14 @@ def test_pairs_and_triples_train_together_and_are_scored_per_arity(tiny, tmp_pat
     data = dataclasses.replace(data, split=mixed)
     run(*train_args(data, pretrained, tmp_path / "dango", epochs=1))
     run(*inputs_args(data, "additive"), "--out", str(tmp_path / "additive"))
+    # Pairs and triples are standardised each with their own training mean and sd.
+    saved = torch.load(tmp_path / "dango" / "best.ckpt", weights_only=False)
+    scale = saved["hyper_parameters"]["tau_scale"]
+    frame, split = read_interactions(data.interactions), pd.read_parquet(mixed)
+    train = frame.iloc[split.loc[(split["fold"] == 0) & (split["role"] == "train"), "set_id"]]
+    for arity in (2, 3):
+        tau = train.loc[train["arity"] == arity, "tau"]
+        assert scale[str(arity)] == pytest.approx([tau.mean(), tau.std()], rel=1e-4)
     for model in ("dango", "additive"):
         metrics = evaluate(data, tmp_path / model, tmp_path / f"eval_{model}")
         by_arity = metrics["by_arity"]["test"]

@@ -18,6 +18,7 @@ from geneint.schema import (  # noqa: E402
     SWEEP_SCHEMA,
     coerce_numbers,
     config_schema,
+    flag_value,
     model_axes,
     sweep_schema,
 )

@@ -96,6 +96,7 @@ rule evaluate_model:
     params:
         fold=split_fold,
         strong=config["evaluate"]["strong_threshold"],
+        strong_by_arity=flag_value(config["evaluate"]["strong_threshold_by_arity"]),
     threads: 1
     resources:
         mem_mb=2000,
@@ -104,5 +105,6 @@ rule evaluate_model:
         "../../envs/geneint.yaml"
     shell:
         "geneint evaluate --predictions {input.predictions} --split {input.split}"
-        " --fold {params.fold} --strong-threshold {params.strong} --out {output.metrics}"
+        " --fold {params.fold} --strong-threshold {params.strong}"
+        " --strong-threshold-by-arity {params.strong_by_arity} --out {output.metrics}"
         " > {log} 2>&1"

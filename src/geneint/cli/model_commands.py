@@ -125,7 +125,8 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     from geneint.evaluate.evaluate import evaluate_predictions
 
     evaluate_predictions(args.predictions, args.split, args.fold, args.out,
-                         strong_threshold=args.strong_threshold)
+                         strong_threshold=args.strong_threshold,
+                         strong_threshold_by_arity=args.strong_threshold_by_arity)
 
 
 def cmd_aggregate(args: argparse.Namespace) -> None:

@@ -28,12 +28,19 @@ from geneint.train.predictions import read_predictions
 log = logging.getLogger(__name__)
 
 
-def metrics_for(predictions: pd.DataFrame, strong_threshold: float) -> dict[str, float]:
+def metrics_for(predictions: pd.DataFrame, strong_threshold: float,
+                by_arity: dict[int, float] | None = None) -> dict[str, float]:
+    """Metrics of a set of predictions; ``by_arity`` gives some arities their own strong
+    threshold (the others use ``strong_threshold``)."""
     noise_free = (torch.as_tensor(predictions["tau_noise_free"].to_numpy())
                   if "tau_noise_free" in predictions else None)
+    arities = predictions["arity"].astype(int)
+    thresholds = arities.map(lambda a: (by_arity or {}).get(a, strong_threshold))
+    threshold: float | torch.Tensor = (float(thresholds.iloc[0]) if thresholds.nunique() == 1
+                                       else torch.tensor(thresholds.to_numpy(float)))
     return regression_metrics(torch.as_tensor(predictions["tau_pred"].to_numpy()),
                               torch.as_tensor(predictions["tau"].to_numpy()),
-                              strong_threshold=strong_threshold, noise_free=noise_free)
+                              strong_threshold=threshold, noise_free=noise_free)
 
 
 def check_against_split(predictions: pd.DataFrame, roles: dict[str, np.ndarray],
@@ -63,20 +70,23 @@ def _json_safe(value: Any) -> Any:
 
 
 def evaluate_predictions(predictions_path: PathLike, split: PathLike, fold: int,
-                         out: PathLike,
-                         strong_threshold: float = DEFAULT_STRONG_THRESHOLD) -> dict[str, Any]:
-    """Write ``metrics.json`` (``out``) for one model's predictions of one split fold."""
+                         out: PathLike, strong_threshold: float = DEFAULT_STRONG_THRESHOLD,
+                         strong_threshold_by_arity: dict[int, float] | None = None,
+                         ) -> dict[str, Any]:
+    """Write ``metrics.json`` (``out``) for one model's predictions of one split fold.
+    ``strong_threshold_by_arity`` gives some arities their own strong threshold."""
+    by_arity = {int(a): float(t) for a, t in (strong_threshold_by_arity or {}).items()}
     predictions = read_predictions(predictions_path)
     check_against_split(predictions, read_split(split, fold), predictions_path)
     roles = [r for r in ("test", "val", "train") if r in set(predictions["role"])]
     metrics: dict[str, Any] = {
-        role: metrics_for(predictions[predictions["role"] == role], strong_threshold)
+        role: metrics_for(predictions[predictions["role"] == role], strong_threshold, by_arity)
         for role in roles
     }
     arities = sorted(int(a) for a in predictions["arity"].unique())
     if len(arities) > 1:
         metrics["by_arity"] = {
-            role: {str(a): metrics_for(group, strong_threshold)
+            role: {str(a): metrics_for(group, strong_threshold, by_arity)
                    for a, group in predictions[predictions["role"] == role].groupby("arity")}
             for role in roles
         }

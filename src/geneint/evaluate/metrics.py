@@ -38,14 +38,15 @@ def _corr(fn, pred: Tensor, target: Tensor) -> float:
     return float(fn(pred, target))
 
 
-def regression_metrics(pred: Tensor, target: Tensor, strong_threshold: float =
-                       DEFAULT_STRONG_THRESHOLD, noise_free: Tensor | None = None,
-                       ) -> dict[str, float]:
+def regression_metrics(pred: Tensor, target: Tensor,
+                       strong_threshold: float | Tensor = DEFAULT_STRONG_THRESHOLD,
+                       noise_free: Tensor | None = None) -> dict[str, float]:
     """All metrics for one evaluation set.
 
     Args:
         pred, target: (n,) predicted and measured τ, on the published scale.
-        strong_threshold: |τ| above which an interaction counts as strong.
+        strong_threshold: |τ| above which an interaction counts as strong; a tensor gives
+            each set its own (pairs and triples mixed). Reported only when it is one number.
         noise_free: (n,) noise-free τ when known (synthetic data): adds ``oracle_pearson``, the
             Pearson of measured vs noise-free τ — the best any model can expect.
     """
@@ -53,7 +54,11 @@ def regression_metrics(pred: Tensor, target: Tensor, strong_threshold: float =
     target = target.detach().double().flatten()
     if pred.shape != target.shape:
         raise ValueError(f"pred {tuple(pred.shape)} and target {tuple(target.shape)} differ")
-    strong = target.abs() > strong_threshold
+    if isinstance(strong_threshold, Tensor):
+        strong = target.abs() > strong_threshold.detach().double().flatten()
+        strong_threshold = math.nan
+    else:
+        strong = target.abs() > strong_threshold
     out = {
         "n": int(target.numel()),
         "pearson": _corr(pearson_corrcoef, pred, target),

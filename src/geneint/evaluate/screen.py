@@ -115,7 +115,8 @@ class SetScorer:
             self.compile_chunk, self._score = None, self._score_sets
 
     def _score_sets(self, sets: torch.Tensor) -> torch.Tensor:
-        return self.module.published_scale(self.folded.score(sets))
+        arity = torch.full((sets.shape[0],), sets.shape[1], dtype=torch.long)
+        return self.module.published_scale(self.folded.score(sets), arity)
 
     @torch.inference_mode()
     def score(self, sets: torch.Tensor) -> torch.Tensor:

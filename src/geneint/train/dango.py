@@ -114,7 +114,7 @@ def build_dango_module(data: InteractionDataModule, graphs: list[NetworkGraph],
     if pretrained:
         load_pretrained(model, [g.name for g in graphs], pretrained)
     module = SetRegression(
-        model, "dango", config, tau_mean=data.tau_mean, tau_std=data.tau_std, lr=options.lr,
+        model, "dango", config, tau_scale=data.tau_scale.to_json(), lr=options.lr,
         weight_decay=options.weight_decay, scheduler=options.lr_scheduler,
         max_epochs=options.epochs, alpha_schedule=options.alpha_schedule, alpha=options.alpha,
         alpha_epochs=options.alpha_epochs,

@@ -20,8 +20,9 @@ from geneint.train.sets import SetTensors, load_split_sets
 class InteractionDataModule(L.LightningDataModule):
     """Train/val/test interaction sets of one split fold.
 
-    Targets are standardised with the training sets' mean and sd (``tau_mean``, ``tau_std``);
-    predictions are mapped back to the published scale before any metric is computed.
+    Targets are standardised per arity with the training sets' mean and sd (``tau_scale``, a
+    :class:`~geneint.train.sets.TauScale`); predictions are mapped back to the published scale
+    before any metric is computed.
 
     Args:
         interactions: path of ``interactions.parquet``.
@@ -52,11 +53,12 @@ class InteractionDataModule(L.LightningDataModule):
             return
         loaded = load_split_sets(*self.paths, self.fold, self.shuffle_labels, self.seed)
         self.frame, self.gene_names, self.sets = loaded.frame, loaded.gene_names, loaded.sets
-        self.tau_mean, self.tau_std = loaded.tau_mean, loaded.tau_std
+        self.tau_scale = loaded.tau_scale
 
     def _dataset(self, role: str) -> TensorDataset:
         s = self.sets[role]
-        return TensorDataset(s.genes, s.mask, (s.tau - self.tau_mean) / self.tau_std, s.set_id)
+        y = self.tau_scale.standardise(s.tau, s.mask.sum(-1))
+        return TensorDataset(s.genes, s.mask, y, s.set_id)
 
     def _loader(self, role: str, shuffle: bool) -> DataLoader:
         return DataLoader(self._dataset(role), batch_size=self.batch_size, shuffle=shuffle,

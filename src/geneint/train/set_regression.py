@@ -22,6 +22,7 @@ from torch import Tensor
 
 from geneint.models.base import SetModel
 from geneint.train.objectives import alpha_at, log_cosh, selection_pearson
+from geneint.train.sets import TauScale
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,8 @@ class SetRegression(L.LightningModule):
         model: the set model (not saved in hyperparameters; rebuilt from ``model_name`` and
             ``model_config`` when a checkpoint is loaded, see :mod:`geneint.train.neural`).
         model_name, model_config: registry name and the model's constructor arguments.
-        tau_mean, tau_std: standardisation of τ (training sets); predictions are mapped back.
+        tau_scale: standardisation of τ per arity (:meth:`TauScale.to_json` of the training
+            sets); predictions are mapped back. :obj:`None`: the identity.
         lr, weight_decay, scheduler, max_epochs: the optimiser (AdamW) and its schedule.
         alpha_schedule, alpha, alpha_epochs: weight of the auxiliary loss per epoch.
         auxiliary_set_weight: weight of per-set auxiliary predictions, if the model has them.
@@ -66,7 +68,7 @@ class SetRegression(L.LightningModule):
     """
 
     def __init__(self, model: SetModel, model_name: str, model_config: dict[str, Any],
-                 tau_mean: float = 0.0, tau_std: float = 1.0, lr: float = 1e-3,
+                 tau_scale: dict[str, list[float]] | None = None, lr: float = 1e-3,
                  weight_decay: float = 1e-4, scheduler: str = "cosine", max_epochs: int = 50,
                  alpha_schedule: str = "constant", alpha: float = 0.001,
                  alpha_epochs: int = 10, auxiliary_set_weight: float = 0.3,
@@ -75,6 +77,7 @@ class SetRegression(L.LightningModule):
         alpha_at(alpha_schedule, 0, alpha, alpha_epochs)  # validate early
         self.save_hyperparameters(ignore=["model"])
         self.model = model
+        self.tau_scale = TauScale.from_json(tau_scale) if tau_scale else None
         for name, param in self.model.named_parameters():
             if any(name.startswith(prefix) for prefix in frozen):
                 param.requires_grad_(False)
@@ -112,11 +115,12 @@ class SetRegression(L.LightningModule):
         one whole-genome pass over many batches."""
         if state is None:
             state = self.prepare()
-        return self.published_scale(self._score(state, genes, mask)[0])
+        return self.published_scale(self._score(state, genes, mask)[0], mask.sum(-1))
 
-    def published_scale(self, pred: Tensor) -> Tensor:
-        """Model output (standardised τ) mapped back to the published scale."""
-        return pred * self.hparams.tau_std + self.hparams.tau_mean
+    def published_scale(self, pred: Tensor, arity: Tensor) -> Tensor:
+        """Model output (standardised τ) of sets of the given arities, on the published
+        scale."""
+        return pred if self.tau_scale is None else self.tau_scale.published(pred, arity)
 
     def alpha(self) -> float:
         return alpha_at(self.hparams.alpha_schedule, self.current_epoch, self.hparams.alpha,
@@ -155,7 +159,7 @@ class SetRegression(L.LightningModule):
     def validation_step(self, batch: Sequence[Tensor], batch_idx: int) -> None:
         genes, mask, y, set_id = batch
         pred = self.predict_sets(genes, mask, self._val_state)
-        self._val_outputs.append((set_id, pred, self.published_scale(y)))
+        self._val_outputs.append((set_id, pred, self.published_scale(y, mask.sum(-1))))
 
     def on_validation_epoch_end(self) -> None:
         set_id, pred, target = gather_predictions(self, self._val_outputs)

@@ -100,16 +100,64 @@ def load_graphs(paths: list[PathLike], genes: list[str]) -> list[NetworkGraph]:
     return graphs
 
 
+@dataclass(frozen=True)
+class TauScale:
+    """Standardisation of τ per arity: each arity's own training mean and sd.
+
+    Pairs (ε) and triples (τ) are different quantities on different scales; one shared scaler
+    would let the more numerous arity set the other's scale. ``by_arity`` maps arity →
+    (mean, sd); it is stored with a trained model as ``{"2": [mean, sd], …}``.
+    """
+
+    by_arity: dict[int, tuple[float, float]]
+
+    @classmethod
+    def fit(cls, tau: Tensor, arity: Tensor) -> TauScale:
+        by_arity = {}
+        for a in sorted(int(x) for x in arity.unique()):
+            values = tau[arity == a].double()
+            sd = float(values.std()) if len(values) > 1 else 0.0
+            by_arity[a] = (float(values.mean()), sd if sd > 0 else 1.0)
+        return cls(by_arity)
+
+    @classmethod
+    def from_json(cls, saved: dict[str, list[float]]) -> TauScale:
+        return cls({int(a): (float(m), float(s)) for a, (m, s) in saved.items()})
+
+    def to_json(self) -> dict[str, list[float]]:
+        return {str(a): [m, s] for a, (m, s) in self.by_arity.items()}
+
+    def _columns(self, arity: Tensor, like: Tensor) -> tuple[Tensor, Tensor]:
+        unknown = set(int(a) for a in arity.unique()) - set(self.by_arity)
+        if unknown:
+            raise ValueError(f"sets of arity {sorted(unknown)}: the model was trained on "
+                             f"arities {sorted(self.by_arity)} only")
+        size = max(self.by_arity) + 1
+        mean = torch.zeros(size, dtype=like.dtype, device=like.device)
+        sd = torch.ones(size, dtype=like.dtype, device=like.device)
+        for a, (m, s) in self.by_arity.items():
+            mean[a], sd[a] = m, s
+        arity = arity.to(like.device, torch.long)
+        return mean[arity], sd[arity]
+
+    def standardise(self, tau: Tensor, arity: Tensor) -> Tensor:
+        mean, sd = self._columns(arity, tau)
+        return (tau - mean) / sd
+
+    def published(self, pred: Tensor, arity: Tensor) -> Tensor:
+        mean, sd = self._columns(arity, pred)
+        return pred * sd + mean
+
+
 @dataclass
 class SplitSets:
     """The sets of one split fold: ``sets[role]`` for train, val and test, the interactions
-    table they index (``frame``), the gene index, and the training sets' τ mean and sd."""
+    table they index (``frame``), the gene index, and the training sets' τ scale per arity."""
 
     frame: pd.DataFrame
     gene_names: list[str]
     sets: dict[str, SetTensors]
-    tau_mean: float
-    tau_std: float
+    tau_scale: TauScale
 
 
 def load_split_sets(interactions: PathLike, genes: PathLike, split: PathLike, fold: int = 0,
@@ -131,8 +179,7 @@ def load_split_sets(interactions: PathLike, genes: PathLike, split: PathLike, fo
         for role in ("train", "val"):
             sets[role].tau = sets[role].tau[torch.from_numpy(rng.permutation(len(sets[role].tau)))]
     train = sets["train"]
-    loaded = SplitSets(frame, gene_names, sets, float(train.tau.mean()),
-                       float(train.tau.std()) or 1.0)
-    log.info("sets: %s (fold %d); τ mean %.4f sd %.4f", {r: len(s.tau) for r, s in sets.items()},
-             fold, loaded.tau_mean, loaded.tau_std)
+    loaded = SplitSets(frame, gene_names, sets, TauScale.fit(train.tau, train.mask.sum(-1)))
+    log.info("sets: %s (fold %d); τ (mean, sd) by arity %s",
+             {r: len(s.tau) for r, s in sets.items()}, fold, loaded.tau_scale.by_arity)
     return loaded
