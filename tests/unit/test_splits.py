@@ -99,13 +99,16 @@ def test_random_digenic_rows_get_no_role(table):
         assert sorted(split.loc[split["fold"] == fold, "set_id"]) == list(range(340))
 
 
-@pytest.mark.parametrize("val_fraction", [0.0, 0.25, 0.5])
+@pytest.mark.parametrize("val_fraction", [0.25, 0.5])
 def test_random_val_fraction(table, val_fraction):
     split, _ = make_split(table, "random", seed=3, folds=4, val_fraction=val_fraction)
     for fold in range(4):
         roles = roles_of(split, fold)
-        assert len(roles.get("val", [])) == round(val_fraction * 225)
-        assert len(roles["train"]) + len(roles.get("val", [])) == 225
+        assert len(roles["val"]) == round(val_fraction * 225)
+        assert len(roles["train"]) + len(roles["val"]) == 225
+    # Training needs validation sets: a split without them is refused when it is made.
+    with pytest.raises(ValueError, match="without training or validation sets"):
+        make_split(table, "random", seed=3, folds=4, val_fraction=0.0)
 
 
 def test_random_same_seed_same_split_different_seed_different(table):
@@ -123,7 +126,7 @@ def test_random_same_seed_same_split_different_seed_different(table):
 # --- gene hold-outs --------------------------------------------------------------------------
 
 def test_gene1_split(table):
-    split, summary = make_split(table, "gene1", seed=2, heldout_genes=4)
+    split, summary = make_split(table, "gene1", seed=2, heldout_genes=4, validation="random")
     held = set(summary["heldout_genes"])
     assert len(held) == 4 and held <= set(GENES)
     assert set(split["fold"]) == {0}
@@ -139,6 +142,27 @@ def test_gene1_split(table):
     everything = np.sort(np.concatenate(list(roles.values())))
     assert np.array_equal(everything, triple_ids(table))
     assert len(roles["val"]) == round(0.1 * (300 - len(expected_test)))
+
+
+@pytest.mark.parametrize("kind", ["gene1", "gene2"])
+def test_gene_splits_validate_on_heldout_validation_genes_by_default(table, kind):
+    split, summary = make_split(table, kind, seed=2, heldout_genes=4 if kind == "gene1" else 12)
+    held, val_genes = set(summary["heldout_genes"]), set(summary["validation_genes"])
+    assert summary["validation"] == "heldout_genes" and val_genes and not held & val_genes
+    roles = roles_of(split, 0)
+    for sid in roles["val"]:
+        assert genes_of(table, sid) & val_genes and not genes_of(table, sid) & held
+    for sid in roles["train"]:  # training never sees a validation or test gene
+        assert not genes_of(table, sid) & (val_genes | held)
+    remaining = len(roles["train"]) + len(roles["val"])
+    # genes are drawn until about val_fraction of the remaining sets are validation sets
+    assert 0.1 * remaining <= len(roles["val"]) < 0.5 * remaining
+    everything = np.sort(np.concatenate(list(roles.values())))
+    assert np.array_equal(everything, triple_ids(table))
+    again, _ = make_split(table, kind, seed=2, heldout_genes=4 if kind == "gene1" else 12)
+    pd.testing.assert_frame_equal(split, again)
+    with pytest.raises(ValueError, match="unknown validation"):
+        make_split(table, kind, seed=2, validation="genes")
 
 
 def test_gene2_split(table):

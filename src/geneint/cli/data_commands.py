@@ -149,7 +149,8 @@ def cmd_split(args: argparse.Namespace) -> None:
 
     table, summary = make_split(read_interactions(args.interactions), args.kind, seed=args.seed,
                                 folds=args.folds, val_fraction=args.val_fraction,
-                                heldout_genes=args.heldout_genes, arities=tuple(args.arities))
+                                heldout_genes=args.heldout_genes, arities=tuple(args.arities),
+                                validation=args.validation)
     write_split(table, summary, args.out)
     log.info("%s split: %s", args.kind, summary["roles"])
 

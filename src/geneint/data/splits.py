@@ -9,8 +9,14 @@ Three kinds (DANGO, Methods "Evaluation"):
 - ``published``: the data's own published split (column ``published_split`` of the
   interactions, e.g. DCell's training and testing files): test = the published test sets.
 
-In every kind, the non-test, non-excluded sets are divided into train and validation at random
-(``val_fraction``). A split file (``splits/<name>.parquet``) is long-format: one row per
+In ``random`` and ``published``, the non-test sets are divided into train and validation at
+random (``val_fraction``). In the gene splits that would make model selection optimistic by
+design — validation sets would contain only training genes while every test set has held-out
+genes — so by default (``validation="heldout_genes"``) a second, disjoint set of *validation
+genes* is held out: validation = the remaining sets with at least one validation gene, and
+training sets contain neither test nor validation genes. Validation genes are drawn (seeded)
+until about ``val_fraction`` of the remaining sets are validation sets. ``validation="random"``
+restores the random validation sets (DANGO's choice). A split file (``splits/<name>.parquet``) is long-format: one row per
 (set, fold) with columns ``set_id`` (row of ``interactions.parquet``), ``fold`` and ``role``
 (``train``, ``val``, ``test``, ``excluded``); gene splits have the single fold 0. Because set
 ids are row positions, the file records a checksum of the interactions' gene sets (Parquet
@@ -39,6 +45,7 @@ from geneint.data.files import (
 log = logging.getLogger(__name__)
 
 SPLIT_KINDS = ("random", "gene1", "gene2", "published")
+VALIDATION_KINDS = ("heldout_genes", "random")
 ROLES = ("train", "val", "test", "excluded")
 SPLIT_COLUMNS = ["set_id", "fold", "role"]
 CHECKSUM_KEY = b"geneint.interactions_checksum"
@@ -63,6 +70,25 @@ def _train_val(candidates: np.ndarray, val_fraction: float, rng: np.random.Gener
     return np.sort(shuffled[n_val:]), np.sort(shuffled[:n_val])
 
 
+def _validation_genes(genes: list[list[str]], val_fraction: float,
+                      rng: np.random.Generator) -> tuple[np.ndarray, list[str]]:
+    """Draw genes in a seeded order until the sets touching them reach ``val_fraction`` of
+    ``genes`` (one gene list per set); returns the mask of those sets and the genes drawn."""
+    sets_of: dict[str, list[int]] = {}
+    for i, members in enumerate(genes):
+        for g in members:
+            sets_of.setdefault(g, []).append(i)
+    touched = np.zeros(len(genes), dtype=bool)
+    goal = val_fraction * len(genes)
+    drawn: list[str] = []
+    for g in rng.permutation(sorted(sets_of)):
+        if touched.sum() >= goal:
+            break
+        drawn.append(str(g))
+        touched[sets_of[g]] = True
+    return touched, sorted(drawn)
+
+
 def _frame(fold: int, roles: dict[str, np.ndarray]) -> pd.DataFrame:
     parts = [pd.DataFrame({"set_id": ids.astype(np.int64), "fold": np.int16(fold), "role": role})
              for role, ids in roles.items() if len(ids)]
@@ -79,7 +105,8 @@ def heldout_gene_count(n_genes: int, heldout: float) -> int:
 
 def make_split(interactions: pd.DataFrame, kind: str, seed: int, folds: int = 5,
                val_fraction: float = 0.1, heldout_genes: float = 40,
-               arities: tuple[int, ...] = (3,)) -> tuple[pd.DataFrame, dict]:
+               arities: tuple[int, ...] = (3,), validation: str = "heldout_genes",
+               ) -> tuple[pd.DataFrame, dict]:
     """Assign every set of the chosen arities a role per fold.
 
     Args:
@@ -90,12 +117,17 @@ def make_split(interactions: pd.DataFrame, kind: str, seed: int, folds: int = 5,
         val_fraction: share of the non-test sets used for validation.
         heldout_genes: genes held out by the gene splits: a count (≥ 1) or a fraction.
         arities: set sizes the split covers; other rows get no role at all.
+        validation: ``heldout_genes`` (gene splits: validation sets carry held-out validation
+            genes) or ``random`` (random validation sets); random and published splits always
+            use random validation sets.
 
     Returns:
         The split table and a summary (counts per role and fold, held-out genes).
     """
     if kind not in SPLIT_KINDS:
         raise ValueError(f"unknown split kind {kind!r}; choose one of {SPLIT_KINDS}")
+    if validation not in VALIDATION_KINDS:
+        raise ValueError(f"unknown validation {validation!r}; choose one of {VALIDATION_KINDS}")
     rng = np.random.default_rng(seed)
     set_ids = np.flatnonzero(interactions["arity"].isin(arities).to_numpy())
     if len(set_ids) < 10:
@@ -131,10 +163,18 @@ def make_split(interactions: pd.DataFrame, kind: str, seed: int, folds: int = 5,
         else:
             test_mask = n_in == size
             excluded_mask = (n_in > 0) & ~test_mask
-        train, val = _train_val(set_ids[~test_mask & ~excluded_mask], val_fraction, rng)
+        remaining = ~test_mask & ~excluded_mask
+        if validation == "random":
+            train, val = _train_val(set_ids[remaining], val_fraction, rng)
+        else:
+            left = np.flatnonzero(remaining)
+            is_val, val_genes = _validation_genes([genes[i] for i in left], val_fraction, rng)
+            train, val = set_ids[left[~is_val]], set_ids[left[is_val]]
+            summary["validation_genes"] = val_genes
         frames.append(_frame(0, {"train": train, "val": val, "test": set_ids[test_mask],
                                  "excluded": set_ids[excluded_mask]}))
         summary["heldout_genes"] = sorted(held)
+        summary["validation"] = validation
     table = pd.concat(frames, ignore_index=True)
     summary["roles"] = {
         int(fold): group["role"].value_counts().to_dict()
@@ -143,6 +183,9 @@ def make_split(interactions: pd.DataFrame, kind: str, seed: int, folds: int = 5,
     if any(r.get("test", 0) == 0 for r in summary["roles"].values()):
         raise ValueError(f"{kind} split with seed {seed} left a fold without test sets; "
                          "hold out more genes")
+    if any(r.get(role, 0) == 0 for r in summary["roles"].values() for role in ("train", "val")):
+        raise ValueError(f"{kind} split with seed {seed} left a fold without training or "
+                         f"validation sets: {summary['roles']}")
     return table, summary
 
 
