@@ -14,7 +14,7 @@ from geneint.models.layers import (
     weighted_mse_original,
     weighted_mse_sparse,
 )
-from geneint.train.reconstruction import reconstruction_loss
+from geneint.train.reconstruction import NetworkReconstruction, reconstruction_loss
 
 DENSE = {"spec": weighted_mse, "original": weighted_mse_original}
 
@@ -111,3 +111,21 @@ def test_sampled_product_backward_passes_gradcheck():
         return weighted_mse_sparse(features, out, owner, col, value, 0.3)
 
     assert torch.autograd.gradcheck(loss, (features, weight, bias))
+
+
+def test_network_reconstruction_sums_or_averages_over_networks():
+    torch.manual_seed(0)
+    num_genes, dim = 30, 6
+    adjacencies = [random_adjacency(num_genes, 60, seed=s) for s in (1, 2)]
+    heads = [ReconstructionHead(dim, num_genes).double() for _ in adjacencies]
+    model = SimpleNamespace(recon_heads=heads)
+    state = {"node_embeddings": torch.randn(2, num_genes, dim, dtype=torch.float64)}
+    graphs = SimpleNamespace(targets=adjacencies)
+    losses = {}
+    for reduction in ("mean", "sum"):
+        torch.manual_seed(1)  # the same sampled rows
+        losses[reduction] = NetworkReconstruction([0.1, 1.0], 10, reduction=reduction)(
+            model, state, graphs)
+    torch.testing.assert_close(losses["sum"], 2 * losses["mean"])
+    with pytest.raises(ValueError, match="reduction 'max'"):
+        NetworkReconstruction([0.1], reduction="max")

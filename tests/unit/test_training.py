@@ -98,13 +98,28 @@ def test_original_variant_runs_with_its_quirks(tiny, tmp_path):
     data, _ = tiny
     pretrained = pretrain_all(data, epochs=2, tag="original", extra=("--variant", "original"))
     out = tmp_path / "orig"
-    run(*train_args(data, pretrained, out, epochs=2, extra=("--variant", "original")))
+    run(*train_args(data, pretrained, out, epochs=6, extra=("--variant", "original")))
     hparams = torch.load(out / "best.ckpt", weights_only=False)["hyper_parameters"]
     config = hparams["model_config"]
     assert config["output"] == "dynamic" and config["num_heads"] == 8
     assert config["num_attention_layers"] == 1 and config["num_sampled_neighbors"] == 5
     assert config["activation"] == "swish" and not config["self_mask"]
-    assert evaluate(data, out, tmp_path / "eval")["test"]["n"] > 0
+    assert config["meta_layers"] == 1
+    # ... and its training: the original's reconstruction loss, summed over networks, Adam
+    # without decay, schedule or clipping, and the mean of the 5 best checkpoints.
+    assert hparams["weight_decay"] == 0.0 and hparams["scheduler"] == "none"
+    summary = json.loads((out / "train_summary.json").read_text())
+    assert summary["train"]["recon_loss"] == "original"
+    assert summary["train"]["recon_reduction"] == "sum"
+    assert summary["train"]["gradient_clip"] == 0.0
+    assert len(summary["predicted_by_epochs"]) == 5
+    assert set(summary["variant_overrode"]) == {"recon_loss", "recon_reduction", "average_top_k",
+                                                "weight_decay", "lr_scheduler", "gradient_clip"}
+    # metrics.json says which quirks were on
+    metrics = evaluate(data, out, tmp_path / "eval")
+    assert metrics["test"]["n"] > 0 and metrics["variant"] == "original"
+    assert metrics["variant_training"]["recon_reduction"] == "sum"
+    assert metrics["variant_overrode"] == summary["variant_overrode"]
     # Spec-pretrained networks do not fit the original architecture: a clear error, not a guess.
     spec = [data.pretrain_dir(g) / "pretrained.pt" for g in data.graphs]
     with pytest.raises(ValueError, match="pretrained state of .* does not fit this model"):

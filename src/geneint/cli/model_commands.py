@@ -41,6 +41,7 @@ def _architecture(args: argparse.Namespace):
 def cmd_pretrain(args: argparse.Namespace) -> None:
     import torch
 
+    from geneint.train.dango import variant_recon_loss
     from geneint.train.pretrain import pretrain_network
 
     torch.set_num_threads(args.threads)
@@ -49,7 +50,8 @@ def cmd_pretrain(args: argparse.Namespace) -> None:
     pretrain_network(args.graph, args.genes, args.out, config,
                      embedding_seed=args.embedding_seed, epochs=args.epochs,
                      batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay,
-                     recon_loss=args.recon_loss, recon_impl=args.recon_impl, seed=args.seed,
+                     recon_loss=variant_recon_loss(args.variant, args.recon_loss),
+                     recon_impl=args.recon_impl, seed=args.seed,
                      progress_bar=not args.no_progress_bar)
 
 
@@ -75,7 +77,7 @@ def cmd_train(args: argparse.Namespace) -> None:
         alpha_schedule=args.alpha_schedule, alpha=args.alpha, alpha_epochs=args.alpha_epochs,
         recon_genes_per_step=args.recon_genes_per_step, lr_scheduler=args.lr_scheduler,
         patience=args.patience, average_top_k=args.average_top_k,
-        embedding_seed=args.embedding_seed, recon_loss=args.recon_loss,
+        embedding_seed=args.embedding_seed, recon_loss=args.recon_loss or "spec",
         recon_impl=args.recon_impl, freeze_embedding=args.freeze_embedding,
         tensorboard=args.tensorboard)
     train_dango(inputs, _architecture(args), options,
@@ -147,8 +149,9 @@ def _add_dango_architecture(p: argparse.ArgumentParser, axes: dict) -> None:
     g.add_argument("--recon-hidden", type=int, default=None,
                    help="hidden width of the reconstruction heads (default: the variant's)")
     g.add_argument("--dropout", type=float, default=None, help="attention dropout")
-    g.add_argument("--recon-loss", choices=("spec", "original"), default="spec",
-                   help="weighted MSE over all G entries (spec) or the original's per-row means")
+    g.add_argument("--recon-loss", choices=("spec", "original"), default=None,
+                   help="weighted MSE over all G entries (spec) or the original's per-row "
+                        "means (default: the variant's; variant original always uses its own)")
     g.add_argument("--recon-impl", choices=("sparse", "dense"), default="sparse",
                    help="reconstruction loss: exact closed form at O(nnz) cost (sparse) or the "
                         "(B, G) dense reference (same value; for benchmarks)")

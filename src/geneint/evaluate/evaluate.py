@@ -61,6 +61,20 @@ def check_against_split(predictions: pd.DataFrame, roles: dict[str, np.ndarray],
             raise InputFormatError(path, 0, f"no {role} predictions")
 
 
+def _training_record(summary_path: Path) -> dict[str, Any]:
+    """What metrics.json repeats from the model's training summary, when there is one: the
+    model and, for DANGO, its variant and the variant's own training settings (the original
+    code's quirks), so a metrics file says what produced it."""
+    if not summary_path.exists():
+        return {}
+    summary = json.loads(summary_path.read_text())
+    keep = ("model", "variant_training", "variant_overrode")
+    record = {key: summary[key] for key in keep if key in summary}
+    if "architecture" in summary:
+        record["variant"] = summary["architecture"].get("variant")
+    return record
+
+
 def _json_safe(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _json_safe(v) for k, v in value.items()}
@@ -91,6 +105,7 @@ def evaluate_predictions(predictions_path: PathLike, split: PathLike, fold: int,
             for role in roles
         }
     metrics["predictions"] = str(predictions_path)
+    metrics.update(_training_record(Path(predictions_path).parent / "train_summary.json"))
     write_text_atomic(Path(out), json.dumps(_json_safe(metrics), indent=2) + "\n")
     test = metrics["test"]
     log.info("test: Pearson %s Spearman %s MSE %.5f AUROC %s (n %d; oracle %s)",

@@ -20,6 +20,8 @@ from geneint.models.layers import (
 DENSE_LOSSES = {"spec": weighted_mse, "original": weighted_mse_original}
 #: ``sparse``: exact over all G columns at O(nnz) cost; ``dense``: the (B, G) reference.
 RECONSTRUCTION_IMPLS = ("sparse", "dense")
+#: How the networks' reconstruction losses combine: ``mean`` (spec) or ``sum`` (original code).
+RECONSTRUCTION_REDUCTIONS = ("mean", "sum")
 
 
 def check_reconstruction(form: str, impl: str) -> None:
@@ -45,17 +47,21 @@ def reconstruction_loss(head: ReconstructionHead, h_rows: Tensor, targets: Adjac
 class NetworkReconstruction:
     """Auxiliary loss of joint DANGO training: the reconstruction of ``genes_per_step`` random
     genes' adjacency rows in every network, from the node embeddings of the step's own GNN pass
-    (``state["node_embeddings"]``), averaged over networks.
+    (``state["node_embeddings"]``), averaged (or summed) over networks.
 
     Args:
         lambdas: λ per network, in model order.
         genes_per_step: rows reconstructed per step and network (DANGO: 10 × batch size).
         form, impl: see :func:`reconstruction_loss`.
+        reduction: ``mean`` over networks (spec) or ``sum`` (the original code).
     """
 
     def __init__(self, lambdas: Sequence[float], genes_per_step: int = 960,
-                 form: str = "spec", impl: str = "sparse") -> None:
+                 form: str = "spec", impl: str = "sparse", reduction: str = "mean") -> None:
         check_reconstruction(form, impl)
+        if reduction not in RECONSTRUCTION_REDUCTIONS:
+            raise ValueError(f"reduction {reduction!r}: use one of {RECONSTRUCTION_REDUCTIONS}")
+        self.reduction = reduction
         self.lambdas = list(lambdas)
         self.genes_per_step = genes_per_step
         self.form = form
@@ -69,4 +75,5 @@ class NetworkReconstruction:
         losses = [reconstruction_loss(model.recon_heads[k], node_embeddings[k, rows],
                                       graphs.targets[k], rows, lam, self.form, self.impl)
                   for k, lam in enumerate(self.lambdas)]
-        return torch.stack(losses).mean()
+        total = torch.stack(losses)
+        return total.sum() if self.reduction == "sum" else total.mean()
