@@ -110,53 +110,86 @@ def test_local_profile_sees_slurm_results_as_done_and_one_process_agrees(slurm_d
     assert abs(ddp["test"]["pearson"] - one["test"]["pearson"]) <= DDP_TOLERANCE, (ddp, one)
 
 
+def _signal_once_running(root: Path, rule: str, ready, events: dict[str, object]) -> None:
+    """SIGUSR1 (what `--signal=SIGUSR1@90` sends before the time limit) to the first running job
+    of ``rule`` for which ``ready(job)`` holds; then let its requeued run start at once."""
+    deadline = time.time() + 900
+    while time.time() < deadline:
+        jobs = [j for j in _slurm_jobs(rule) if j["JobState"] == "RUNNING"
+                and j["WorkDir"] == str(root) and ready(j)]
+        if jobs:
+            job_id = jobs[-1]["JobId"]
+            subprocess.run(["scancel", "--signal=USR1", job_id], check=True)
+            events["signalled"] = job_id
+            events["comment"] = jobs[-1].get("Comment", "")
+            break
+        time.sleep(1)
+    else:
+        return
+    # A requeued job waits for its BeginTime (~2 min); let it start at once.
+    while time.time() < deadline:
+        job = {j["JobId"]: j for j in _slurm_jobs(rule)}.get(job_id, {})
+        if job.get("Restarts", "0") != "0":
+            events["restarts"] = job["Restarts"]
+            if job.get("JobState") == "RUNNING":
+                return
+            if job.get("Reason") == "BeginTime":
+                subprocess.run(["scontrol", "update", f"jobid={job_id}", "starttime=now"],
+                               capture_output=True, check=False)
+        time.sleep(1)
+
+
+def _run_with_a_requeue(root: Path, rule: str, ready, *snakemake_args: str) -> dict:
+    events: dict[str, object] = {}
+    watcher = threading.Thread(target=_signal_once_running, args=(root, rule, ready, events),
+                               daemon=True)
+    watcher.start()
+    run_snakemake(root, "--profile", "rig_profile", *snakemake_args, *RIG_FLAGS, timeout=1800)
+    watcher.join(timeout=10)
+    assert "signalled" in events, f"{rule} finished before it could be signalled"
+    assert events.get("restarts") == "1", events
+    return events
+
+
 def test_requeued_training_resumes_from_its_checkpoint(slurm_demo, tmp_path):
-    """SIGUSR1 mid-training (what `--signal=SIGUSR1@90` sends before the time limit): the four
-    ranks save requeue_1.ckpt together and rank 0 requeues the job; the restarted job resumes
-    from it and the workflow finishes."""
+    """SIGUSR1 mid-training: the four ranks save requeue_1.ckpt together and rank 0 requeues
+    the job; the restarted job resumes from it and the workflow finishes."""
     root = tmp_path / "requeue"
     shutil.copytree(slurm_demo, root, symlinks=True)
     (root / "longer.yaml").write_text("pretrain: {epochs: 2}\ntrain: {epochs: 16, patience: 100}\n")
-    events: dict[str, object] = {}
-
-    def signal_mid_training() -> None:
-        deadline = time.time() + 900
-        work = root / "results" / "demo" / ".work"
-        while time.time() < deadline:
-            jobs = [j for j in _slurm_jobs("train_model") if j["JobState"] == "RUNNING"
-                    and j["WorkDir"] == str(root)]
-            if jobs and list(work.rglob("last.ckpt")):  # at least one epoch is done
-                job_id = jobs[-1]["JobId"]
-                subprocess.run(["scancel", "--signal=USR1", job_id], check=True)
-                events["signalled"] = job_id
-                break
-            time.sleep(1)
-        else:
-            return
-        # A requeued job waits for its BeginTime (~2 min); let it start at once.
-        while time.time() < deadline:
-            job = {j["JobId"]: j for j in _slurm_jobs("train_model")}.get(job_id, {})
-            if job.get("Restarts", "0") != "0":
-                events["restarts"] = job["Restarts"]
-                if job.get("JobState") == "RUNNING":
-                    return
-                if job.get("Reason") == "BeginTime":
-                    subprocess.run(["scontrol", "update", f"jobid={job_id}", "starttime=now"],
-                                   capture_output=True, check=False)
-            time.sleep(1)
-
-    watcher = threading.Thread(target=signal_mid_training, daemon=True)
-    watcher.start()
-    run_snakemake(root, "--profile", "rig_profile", "--configfile", "longer.yaml", *RIG_FLAGS,
-                  timeout=1800)
-    watcher.join(timeout=10)
-    assert "signalled" in events, "training finished before it could be signalled"
-    assert events.get("restarts") == "1", events
+    work = root / "results" / "demo" / ".work" / "train"
+    _run_with_a_requeue(root, "train_model",
+                        lambda job: bool(list(work.rglob("last.ckpt"))),  # an epoch is done
+                        "--configfile", "longer.yaml")
     train = json.loads(_point_file(root, "train", "train_summary.json").read_text())
     assert train["resumed_from"] == "requeue_1.ckpt", train
     assert "resuming from" in _train_log(root)
     curve = pd.read_csv(_point_file(root, "train", "metrics.csv"))
     assert sorted(curve["epoch"].dropna().astype(int).unique()) == list(range(16))
+
+
+def test_requeued_pretraining_resumes_from_its_checkpoint(slurm_demo, tmp_path):
+    """The profile gives pretraining jobs SIGUSR1 before their time limit too: the job saves
+    requeue_1.ckpt, requeues itself, and the restarted job resumes from it."""
+    root = tmp_path / "requeue_pretrain"
+    shutil.copytree(slurm_demo, root, symlinks=True)
+    epochs = 25
+    (root / "longer.yaml").write_text(f"pretrain: {{epochs: {epochs}}}\n")
+    work = root / "results" / "demo" / ".work" / "pretrain"
+
+    def one_epoch_done(job: dict) -> bool:
+        network = re.search(r"(string_v[0-9.]+_[a-z]+)$", job.get("Comment", "").strip())
+        return bool(network and list(work.rglob(f"{network[1]}/last.ckpt")))
+
+    events = _run_with_a_requeue(root, "pretrain_network", one_epoch_done,
+                                 "--configfile", "longer.yaml", "--until", "pretrain_network")
+    network = re.search(r"(string_v[0-9.]+_[a-z]+)$", str(events["comment"]).strip())[1]
+    log = next((root / "logs" / "demo" / "pretrain").rglob(f"{network}.log")).read_text()
+    assert "resuming from requeue_1.ckpt" in log, log[-2000:]
+    curve = pd.read_csv(next((root / "results" / "demo" / "pretrain").rglob(
+        f"{network}/metrics.csv")))
+    assert sorted(curve["epoch"].dropna().astype(int).unique()) == list(range(epochs))
+    assert not list(work.rglob(f"{network}/*.ckpt"))  # finished: no resumable state left
 
 
 def test_submitit_slurm_executor_runs_two_node_ddp(slurm_demo, tmp_path):

@@ -155,6 +155,31 @@ def test_a_killed_training_job_resumes_from_its_last_checkpoint(tiny, tmp_path):
 
 
 @pytest.mark.slow  # minutes on 2 cores: the full suite (CI) runs it
+def test_a_killed_pretraining_job_resumes_from_its_last_checkpoint(tiny, tmp_path):
+    data, _ = tiny
+    out, work, epochs = tmp_path / "pre", tmp_path / "pre.work", 80
+    cmd = [sys.executable, "-m", "geneint.cli", "pretrain", "--graph", str(data.graphs[0]),
+           "--genes", str(data.genes), "--epochs", str(epochs), "--no-progress-bar",
+           "--out", str(out)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env={**os.environ, "OMP_NUM_THREADS": "1"})
+    deadline = time.time() + 120
+    while not (work / "last.ckpt").exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.1)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert (work / "last.ckpt").exists(), "pretraining never wrote a resumable checkpoint"
+    done = torch.load(work / "last.ckpt", weights_only=False)["epoch"]
+    assert 0 < done < epochs - 1 and not (out / "pretrained.pt").exists()
+    log = subprocess.run(cmd, capture_output=True, text=True, check=True).stderr
+    assert "resuming from last.ckpt" in log
+    curve = pd.read_csv(out / "metrics.csv")["epoch"].dropna().astype(int)
+    assert sorted(curve.unique()) == list(range(epochs))  # one curve spanning both runs
+    assert (out / "pretrained.pt").exists() and not work.exists()
+
+
+@pytest.mark.slow  # minutes on 2 cores: the full suite (CI) runs it
 def test_ddp_gathers_the_whole_validation_set(tiny, tmp_path):
     """Two gloo processes on CPU: validation metrics cover every set exactly once."""
     data, pretrained = tiny

@@ -20,6 +20,7 @@ rule pretrain_network:
     params:
         out=folder_of("pretrained"),
         settings=section_flags("pretrain"),
+        work_dir="results/{run}/.work/pretrain/variant~{variant}/dim~{dim}/lambda~{lambda_mode}/{network}",
     # One thread: several pretraining jobs run side by side, and multi-threaded torch processes
     # sharing cores slow each other down by an order of magnitude (OpenMP oversubscription).
     threads: 1
@@ -31,4 +32,5 @@ rule pretrain_network:
     shell:
         "geneint pretrain --graph {input.graph} --genes {input.genes}"
         " --variant {wildcards.variant} --dim {wildcards.dim} {params.settings}"
-        " --threads {threads} --no-progress-bar --out {params.out} > {log} 2>&1"
+        " --threads {threads} --no-progress-bar --work-dir {params.work_dir}"
+        " --out {params.out} > {log} 2>&1"

@@ -52,7 +52,7 @@ def cmd_pretrain(args: argparse.Namespace) -> None:
                      batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay,
                      recon_loss=variant_recon_loss(args.variant, args.recon_loss),
                      recon_impl=args.recon_impl, seed=args.seed,
-                     progress_bar=not args.no_progress_bar)
+                     progress_bar=not args.no_progress_bar, work_dir=args.work_dir)
 
 
 def cmd_train(args: argparse.Namespace) -> None:
@@ -216,6 +216,8 @@ def add_model_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--no-progress-bar", action="store_true")
     p.add_argument("--out", required=True, help="folder for pretrained.pt, embeddings.pt")
+    p.add_argument("--work-dir", default=None,
+                   help="resumable checkpoints (default <out>.work; keep outside outputs)")
     _add_dango_architecture(p, model_axes("dango"))
     p.set_defaults(func=cmd_pretrain)
 

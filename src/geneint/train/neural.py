@@ -115,14 +115,28 @@ def claim_work_dir(out_dir: Path, work_dir: Path, fingerprint: str) -> Path | No
     return resume
 
 
+def earlier_curve(work_dir: Path, resume: Path | None) -> pd.DataFrame | None:
+    """The epochs logged before a resume (Lightning's CSV logger starts a fresh file)."""
+    path = work_dir / "metrics.csv"
+    return pd.read_csv(path) if resume is not None and path.exists() else None
+
+
+def write_curve(work_dir: Path, earlier: pd.DataFrame | None, out: Path) -> None:
+    """``work_dir``'s metrics.csv, after the epochs of ``earlier`` that it does not repeat."""
+    curve = pd.read_csv(work_dir / "metrics.csv")
+    if earlier is not None:
+        curve = pd.concat([earlier[earlier["epoch"] < curve["epoch"].min()], curve],
+                          ignore_index=True)
+    with atomic_output(out) as tmp:
+        curve.to_csv(tmp, index=False)
+
+
 def fit_set_regression(module: SetRegression, data: InteractionDataModule, out_dir: Path,
                        work_dir: Path, settings: FitSettings, geometry: Geometry,
                        resume: Path | None, summary: dict[str, Any],
                        progress_bar: bool = True) -> dict[str, Any]:
     """Fit, then write the outputs of the module docstring; returns the training summary."""
-    # Lightning's CSV logger starts a fresh file on resume: keep the epochs logged before.
-    earlier_curve = (pd.read_csv(work_dir / "metrics.csv")
-                     if resume is not None and (work_dir / "metrics.csv").exists() else None)
+    earlier = earlier_curve(work_dir, resume)
     top_k = settings.average_top_k
     best = ModelCheckpoint(dirpath=work_dir, filename="best" if top_k == 1 else "best-{epoch}",
                            monitor="val/pearson", mode="max", save_top_k=top_k, save_last=True)
@@ -165,12 +179,7 @@ def fit_set_regression(module: SetRegression, data: InteractionDataModule, out_d
         write_predictions(predictions.assign(tau_pred=predictions["tau_pred"] / len(chosen)),
                           out_dir / "predictions.parquet")
         summary["predicted_by_epochs"] = epochs
-        curve = pd.read_csv(work_dir / "metrics.csv")
-        if earlier_curve is not None:
-            curve = pd.concat([earlier_curve[earlier_curve["epoch"] < curve["epoch"].min()],
-                               curve], ignore_index=True)
-        with atomic_output(out_dir / "metrics.csv") as tmp:
-            curve.to_csv(tmp, index=False)
+        write_curve(work_dir, earlier, out_dir / "metrics.csv")
         write_text_atomic(out_dir / "train_summary.json",
                           json.dumps(summary, indent=2, default=str) + "\n")
         # Finished: the resumable state must not be picked up by a later, different run.

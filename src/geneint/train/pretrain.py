@@ -7,7 +7,10 @@ from ``embedding_seed`` — the same in every job — and each job trains its ne
 on top of it. Joint training then starts from that table and trains it with everything else.
 
 ``pretrain_network`` writes ``<out>/pretrained.pt`` (encoder, head, shared embedding table),
-``<out>/embeddings.pt`` (G, D) and ``<out>/metrics.csv``.
+``<out>/embeddings.pt`` (G, D) and ``<out>/metrics.csv``. Like joint training it is resumable:
+``last.ckpt`` (every epoch) and ``requeue_<n>.ckpt`` (on SIGUSR1 under Slurm, which then requeues
+the job) live in a work folder outside the outputs, and a restarted job continues from the
+newer one.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import Any
 
 import lightning as L
 import torch
+from lightning.pytorch.callbacks import ModelCheckpoint
 from torch import Tensor
 
 from geneint.data.canonical import read_gene_index
@@ -28,7 +32,9 @@ from geneint.graphs.network import NetworkGraph, read_graph
 from geneint.models.dango import Dango
 from geneint.train.data import GeneDataModule
 from geneint.train.embeddings import write_embeddings
+from geneint.train.cluster import SlurmRequeue, launch_geometry, slurm_plugins
 from geneint.train.graph_inputs import GraphTensors
+from geneint.train.neural import claim_work_dir, earlier_curve, run_fingerprint, write_curve
 from geneint.train.reconstruction import check_reconstruction, reconstruction_loss
 from geneint.train.set_regression import configure_optimizer
 from geneint.train.trainer import make_trainer
@@ -123,12 +129,20 @@ def pretrain_network(graph_path: PathLike, genes_path: PathLike, out_dir: PathLi
                      model_config: dict[str, Any], embedding_seed: int, epochs: int,
                      batch_size: int, lr: float, weight_decay: float = 0.0,
                      recon_loss: str = "spec", recon_impl: str = "sparse", seed: int = 0,
-                     progress_bar: bool = True) -> dict[str, Any]:
+                     progress_bar: bool = True,
+                     work_dir: PathLike | None = None) -> dict[str, Any]:
     """Pretrain one network's GNN + reconstruction head; see the module docstring for outputs.
 
-    ``model_config``: :class:`Dango` arguments without ``num_genes``/``num_networks``."""
+    ``model_config``: :class:`Dango` arguments without ``num_genes``/``num_networks``.
+    ``work_dir``: resumable checkpoints (default ``<out>.work``; keep it outside outputs)."""
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    work = Path(work_dir) if work_dir is not None else Path(f"{out_dir}.work")
+    fingerprint = run_fingerprint(
+        [graph_path, genes_path], model_config=model_config, embedding_seed=embedding_seed,
+        epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay,
+        recon_loss=recon_loss, recon_impl=recon_impl, seed=seed)
+    resume = claim_work_dir(out_dir, work, fingerprint)
+    earlier = earlier_curve(work, resume)
     L.seed_everything(seed, workers=True, verbose=False)
     genes = read_gene_index(genes_path)
     graph = read_graph(graph_path, genes)
@@ -137,9 +151,16 @@ def pretrain_network(graph_path: PathLike, genes_path: PathLike, out_dir: PathLi
                                embedding_seed=embedding_seed, lr=lr, weight_decay=weight_decay,
                                recon_loss=recon_loss, recon_impl=recon_impl, max_epochs=epochs)
     module.attach_graph(graph)
-    work = out_dir / ".lightning"
-    trainer = make_trainer(work, epochs, [], progress_bar=progress_bar)
-    trainer.fit(module, GeneDataModule(len(genes), batch_size))
+    geometry = launch_geometry()
+    callbacks: list = [ModelCheckpoint(dirpath=work, filename="epoch", save_last=True)]
+    if geometry.launcher == "slurm":
+        callbacks.append(SlurmRequeue(work))
+    trainer = make_trainer(work, epochs, callbacks, plugins=slurm_plugins(geometry),
+                           progress_bar=progress_bar)
+    if resume is not None:
+        log.info("resuming from %s", resume.name)
+    trainer.fit(module, GeneDataModule(len(genes), batch_size),
+                ckpt_path=str(resume) if resume is not None else None)
     state = module.pretrained_state(graph.name)
     with atomic_output(out_dir / "pretrained.pt") as tmp:
         torch.save(state, tmp)
@@ -147,7 +168,8 @@ def pretrain_network(graph_path: PathLike, genes_path: PathLike, out_dir: PathLi
     with torch.no_grad():
         embeddings = module.node_embeddings().cpu()
     write_embeddings(graph.name, genes, embeddings, out_dir / "embeddings.pt")
-    shutil.copyfile(work / "metrics.csv", out_dir / "metrics.csv")
+    write_curve(work, earlier, out_dir / "metrics.csv")
+    # Finished: the resumable state must not be picked up by a later, different run.
     shutil.rmtree(work, ignore_errors=True)
     final = float(trainer.callback_metrics.get("train/reconstruction", float("nan")))
     log.info("%s pretrained: λ=%s, final reconstruction loss %.5f", graph.name, graph.lam, final)
