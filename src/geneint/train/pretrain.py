@@ -30,11 +30,16 @@ from geneint.data.canonical import read_gene_index
 from geneint.data.files import PathLike, atomic_output
 from geneint.graphs.network import NetworkGraph, read_graph
 from geneint.models.dango import Dango
+from geneint.train.cluster import SlurmRequeue, launch_geometry, slurm_plugins
 from geneint.train.data import GeneDataModule
 from geneint.train.embeddings import write_embeddings
-from geneint.train.cluster import SlurmRequeue, launch_geometry, slurm_plugins
 from geneint.train.graph_inputs import GraphTensors
-from geneint.train.neural import claim_work_dir, earlier_curve, run_fingerprint, write_curve
+from geneint.train.neural import (
+    claim_work_dir,
+    earlier_curve,
+    run_fingerprint,
+    write_curve,
+)
 from geneint.train.reconstruction import check_reconstruction, reconstruction_loss
 from geneint.train.set_regression import configure_optimizer
 from geneint.train.trainer import make_trainer
