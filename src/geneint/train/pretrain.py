@@ -157,7 +157,9 @@ def pretrain_network(graph_path: PathLike, genes_path: PathLike, out_dir: PathLi
                                recon_loss=recon_loss, recon_impl=recon_impl, max_epochs=epochs)
     module.attach_graph(graph)
     geometry = launch_geometry()
-    callbacks: list = [ModelCheckpoint(dirpath=work, save_top_k=0, save_last=True)]
+    # Every epoch: epoch.ckpt, and last.ckpt as a link to it (save_top_k=0 would save only at
+    # the end, leaving nothing to resume from).
+    callbacks: list = [ModelCheckpoint(dirpath=work, filename="epoch", save_last="link")]
     if geometry.launcher == "slurm":
         callbacks.append(SlurmRequeue(work))
     trainer = make_trainer(work, epochs, callbacks, plugins=slurm_plugins(geometry),
