@@ -101,7 +101,7 @@ def test_a_training_job_killed_with_snakemake_resumes_on_the_next_run(tmp_path):
     first = subprocess.Popen([sys.executable, "-m", "snakemake", "--cores", "2", "--configfile",
                               "quick.yaml"], cwd=root, env=env, start_new_session=True,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    work = root / "results" / "demo" / ".work"
+    work = root / "results" / "demo" / ".work" / "train"  # pretraining checkpoints too
     deadline = time.time() + 600
     while time.time() < deadline and first.poll() is None and not list(work.rglob("last.ckpt")):
         time.sleep(0.5)
