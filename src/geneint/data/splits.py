@@ -18,7 +18,8 @@ training sets contain neither test nor validation genes. Validation genes are dr
 until about ``val_fraction`` of the remaining sets are validation sets. ``validation="random"``
 restores the random validation sets (DANGO's choice).
 
-A split file (``splits/<name>.parquet``) is long-format: one row per (set, fold) with columns ``set_id`` (row of ``interactions.parquet``), ``fold`` and ``role``
+A split file (``splits/<name>.parquet``) is long-format: one row per (set, fold) with columns
+``set_id`` (row of ``interactions.parquet``), ``fold`` and ``role``
 (``train``, ``val``, ``test``, ``excluded``); gene splits have the single fold 0. Because set
 ids are row positions, the file records a checksum of the interactions' gene sets (Parquet
 metadata ``geneint.interactions_checksum``), and readers given the interactions refuse a split
