@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -130,6 +131,21 @@ def test_original_variant_runs_with_its_quirks(tiny, tmp_path):
             train_args(data, spec, tmp_path / "bad", epochs=1, extra=("--variant", "original"))))
 
 
+def _kill_after_first_checkpoint(cmd: list[str], work: Path, grace: float) -> int:
+    """Run ``cmd``, SIGKILL it ``grace`` s after its first ``last.ckpt`` in ``work`` (a crash,
+    not a stop); returns the epoch that checkpoint holds."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env={**os.environ, "OMP_NUM_THREADS": "1"})
+    deadline = time.time() + 120
+    while not (work / "last.ckpt").exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.1)
+    time.sleep(grace)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert (work / "last.ckpt").exists(), f"{cmd[3]} never wrote a resumable checkpoint"
+    return torch.load(work / "last.ckpt", weights_only=False)["epoch"]
+
+
 @pytest.mark.slow  # minutes on 2 cores: the full suite (CI) runs it
 def test_a_killed_training_job_resumes_from_its_last_checkpoint(tiny, tmp_path):
     data, pretrained = tiny
@@ -137,16 +153,7 @@ def test_a_killed_training_job_resumes_from_its_last_checkpoint(tiny, tmp_path):
     work = tmp_path / "train.work"
     cmd = [sys.executable, "-m", "geneint.cli", *train_args(data, pretrained, out, epochs=40,
                                                              extra=("--patience", "100"))]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            env={**os.environ, "OMP_NUM_THREADS": "1"})
-    deadline = time.time() + 120
-    while not (work / "last.ckpt").exists() and time.time() < deadline and proc.poll() is None:
-        time.sleep(0.2)
-    time.sleep(1.0)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert (work / "last.ckpt").exists(), "training never wrote a resumable checkpoint"
-    done = torch.load(work / "last.ckpt", weights_only=False)["epoch"]
+    done = _kill_after_first_checkpoint(cmd, work, grace=1.0)
     assert not (out / "best.ckpt").exists()
     log = subprocess.run(cmd, capture_output=True, text=True, check=True).stderr
     assert "resuming from" in log
@@ -161,16 +168,7 @@ def test_a_killed_pretraining_job_resumes_from_its_last_checkpoint(tiny, tmp_pat
     cmd = [sys.executable, "-m", "geneint.cli", "pretrain", "--graph", str(data.graphs[0]),
            "--genes", str(data.genes), "--epochs", str(epochs), "--no-progress-bar",
            "--out", str(out)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            env={**os.environ, "OMP_NUM_THREADS": "1"})
-    deadline = time.time() + 120
-    while not (work / "last.ckpt").exists() and time.time() < deadline and proc.poll() is None:
-        time.sleep(0.1)
-    time.sleep(0.5)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert (work / "last.ckpt").exists(), "pretraining never wrote a resumable checkpoint"
-    done = torch.load(work / "last.ckpt", weights_only=False)["epoch"]
+    done = _kill_after_first_checkpoint(cmd, work, grace=0.5)
     assert 0 < done < epochs - 1 and not (out / "pretrained.pt").exists()
     log = subprocess.run(cmd, capture_output=True, text=True, check=True).stderr
     assert "resuming from last.ckpt" in log
