@@ -22,5 +22,5 @@ report: "workflow/report/workflow.rst"
 
 rule all:
     input:
-        get_final_outputs(),
+        get_final_outputs,
     default_target: True

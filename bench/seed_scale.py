@@ -42,7 +42,7 @@ HERE = Path(__file__).resolve().parent
 CHANNELS = ("neighborhood", "fusion", "cooccurence", "coexpression", "experimental", "database")
 LAMBDA = {"coexpression": 0.1, "experimental": 0.1, "neighborhood": 1.0, "fusion": 1.0,
           "cooccurence": 1.0, "database": 1.0}
-SEED_TRIPLES = 91_000  # the seed study's Kuzmin-2018 triples
+SEED_TRIPLES = 91_000  # trigenic rows of --scale seed: 182 double-mutant queries × 500 arrays
 ALL_GENES = 1_000_000  # as a batch size or a gene count: every gene, at any scale
 
 SETUPS = {

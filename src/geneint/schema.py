@@ -169,10 +169,13 @@ def add_flags(parser: argparse._ActionsContainer, nodes: dict[str, dict[str, Any
               axes: bool = False) -> None:
     """One ``--key-name`` flag per schema property, with the schema's type, choices, default
     and description. ``axes=True`` for sweep axes (lists of values): the flag takes one value
-    and defaults to the axis's first default value."""
+    and defaults to the axis's first default value.
+
+    argparse %-formats help text (for ``%(default)s``), so a literal "%" of a description is
+    escaped as "%%"; unescaped, "~4.6% edges" would make ``--help`` crash."""
     for key, node in nodes.items():
         flag = "--" + key.replace("_", "-")
-        help_text = " ".join(str(node.get("description", "")).split())
+        help_text = " ".join(str(node.get("description", "")).split()).replace("%", "%%")
         kwargs: dict[str, Any] = {"dest": key}
         if axes:
             item = node["items"]

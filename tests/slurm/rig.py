@@ -2,7 +2,7 @@
 
 slurmctld plus two slurmd daemons (nodes ``n1`` and ``n2``, both on 127.0.0.1, 2 CPUs and two
 fake GPUs each via gres ``File=/dev/tty[1-2]``), munge authentication, no accounting database.
-Recipe: ``../shared/docs/reference/snakemake_slurm.md`` §4. The config must live at
+The config must live at
 ``/etc/slurm/slurm.conf``: the Snakemake jobstep strips ``SLURM_CONF`` inside jobs. An existing
 config is moved aside and restored on stop; daemons are started and stopped by pid.
 
@@ -186,13 +186,16 @@ PartitionName={PARTITION} Nodes={','.join(NODES)} Default=YES MaxTime=INFINITE S
 
 
 def rig_profile(dest: Path) -> Path:
-    """profiles/slurm with only partition, account and sizes changed for this two-node rig."""
+    """profiles/slurm with only partition, account and sizes changed for this two-node rig.
+
+    The thread counts differ from the rules' own defaults (training 8 and estimators 4, capped
+    at a node's 2 CPUs; pretraining 1), so a job that gets the profile's count shows it."""
     from workflow_runs import slurm_profile_with
 
     return slurm_profile_with(
         dest, gpu_partition=PARTITION, cpu_partition=PARTITION, account=None,
         train_nodes=len(NODES), gpus_per_node=GPUS_PER_NODE, cpus_per_gpu=1,
-        train_mem_mb=3000, train_runtime=30, pretrain_cpus=1, pretrain_mem_mb=2000,
+        train_mem_mb=3000, train_runtime=30, pretrain_cpus=CPUS_PER_NODE, pretrain_mem_mb=2000,
         pretrain_runtime=30, estimator_cpus=1, estimator_mem_mb=2000)
 
 

@@ -93,6 +93,20 @@ def test_demo_dag_runs_with_joint_training_as_four_rank_ddp(slurm_demo):
     assert all("gpu:1" in j.get("TresPerJob", "") for j in pretrain_jobs), pretrain_jobs[0]
 
 
+def test_every_job_runs_with_the_threads_the_profile_gives_it(slurm_demo):
+    # A dry run prints `--threads 1` (dry runs cap threads at --cores, 1); inside the job the
+    # count is the profile's set-threads value, read here from what each job recorded.
+    train = json.loads(_point_file(slurm_demo, "train", "train_summary.json").read_text())
+    assert train["threads_per_rank"] == 1  # cpus_per_gpu; the rule's own default gives 2
+    mean = json.loads(
+        _point_file(slurm_demo, "train", "train_summary.json", model="mean").read_text())
+    assert mean["threads"] == 1  # estimator_cpus; the rule's own default gives 2
+    logs = list((slurm_demo / "logs" / "demo" / "pretrain").rglob("*.log"))
+    assert len(logs) == 6
+    for log in logs:  # pretrain_cpus; the rule's own default is 1
+        assert re.search(r"threads: 2 \(CPUs this process may use: \d+", log.read_text()), log
+
+
 def test_local_profile_sees_slurm_results_as_done_and_one_process_agrees(slurm_demo,
                                                                          tmp_path):
     local = tmp_path / "local"

@@ -150,3 +150,22 @@ def test_dango_training_defaults_are_the_workflow_defaults():
     assert options.lr == 1e-3
     assert options.epochs == config_default("train.epochs")
     assert options.alpha_schedule == model_axes("dango")["alpha_schedule"]["default"][0]
+
+
+def _subcommand_parsers(parser: argparse.ArgumentParser, prog: str = "geneint"):
+    """Every (sub)command's parser, nested ones (``graphs build``, ``train dango``) included."""
+    yield prog, parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from _subcommand_parsers(sub, f"{prog} {name}")
+
+
+def test_every_subcommand_renders_its_help():
+    # argparse %-formats help text: a schema description with a bare "%" ("~4.6% edges")
+    # once made `geneint graphs build --help` crash with a TypeError.
+    rendered = dict(_subcommand_parsers(build_parser()))
+    assert {"geneint graphs build", "geneint train dango", "geneint pretrain"} <= set(rendered)
+    for prog, parser in rendered.items():
+        assert parser.format_help(), prog
+    assert "~4.6% edges" in " ".join(rendered["geneint graphs build"].format_help().split())

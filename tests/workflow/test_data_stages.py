@@ -3,6 +3,8 @@ dry-runs that show what a change would rerun."""
 
 from __future__ import annotations
 
+import shutil
+
 import pandas as pd
 import pytest
 import yaml
@@ -71,6 +73,54 @@ def test_report_is_built(finished_demo, snakemake):
     snakemake(finished_demo, "--report", "report.html")
     html = (finished_demo / "report.html").read_text(errors="replace")
     assert "summary.tsv" in html and "metrics.png" in html and "models.png" in html
+
+
+def _copy_of(finished_demo, tmp_path):
+    """The finished demo with its Snakemake records (.snakemake), to break without harm."""
+    root = tmp_path / "demo"
+    shutil.copytree(finished_demo, root, symlinks=True)
+    return root
+
+
+def test_a_corrupt_raw_file_fails_every_run_until_repaired(finished_demo, tmp_path, snakemake):
+    root = _copy_of(finished_demo, tmp_path)
+    raw = root / "data" / "raw" / "synthetic" / "string" / "4932.protein.links.detailed.v9.1.txt.gz"
+    edges = "data/processed/demo/string/v9.1.parquet"
+    good = raw.read_bytes()
+    raw.write_bytes(good[: len(good) // 2])
+    proc = snakemake(root, "--profile", "profiles/local", check=False)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0, out[-3000:]
+    # The failing job's log is on the console: its file, line and problem.
+    assert "Logfile logs/demo/data/parse_string_v9.1.log" in out
+    assert "corrupt or truncated gzip stream" in out
+    # The table is gone and results built from the old one exist: no run ends green over them.
+    proc = snakemake(root, "--profile", "profiles/local", check=False)
+    assert proc.returncode != 0 and f"  {edges} (built from it: " in proc.stderr
+    # A rebuild of the table alone fails again while the file stays bad...
+    assert snakemake(root, "--profile", "profiles/local", edges, check=False).returncode != 0
+    # ...and once repaired (the same bytes as before), it comes out identical, so nothing that
+    # was built from it is stale.
+    raw.write_bytes(good)
+    snakemake(root, "--profile", "profiles/local", edges)
+    out = snakemake(root, "-n", "--profile", "profiles/local")
+    assert "Nothing to be done" in out.stdout + out.stderr
+
+
+def test_a_missing_intermediate_is_rebuilt_alone_and_an_identical_one_retrains_nothing(
+        finished_demo, tmp_path, snakemake):
+    root = _copy_of(finished_demo, tmp_path)
+    table = "data/processed/demo/interactions.parquet"
+    before = (root / table).read_bytes()
+    (root / table).unlink()
+    proc = snakemake(root, "-n", "--cores", "2", check=False)
+    assert proc.returncode != 0 and f"snakemake <your usual flags> {table}" in proc.stderr
+    assert jobs_planned(snakemake(root, "-n", "--cores", "2", table).stdout) == {
+        "parse_interactions": 1}
+    snakemake(root, "--cores", "2", table)
+    assert (root / table).read_bytes() == before  # newer, but the same content: no retraining
+    out = snakemake(root, "-n", "--cores", "2")
+    assert "Nothing to be done" in out.stdout + out.stderr
 
 
 def test_adding_sweep_values_runs_only_the_new_jobs(finished_demo, snakemake):

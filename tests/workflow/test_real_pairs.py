@@ -6,7 +6,9 @@ full run's numbers are in the README."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -21,6 +23,7 @@ LOCAL_COPIES = {
     "dcell_train": "costanzo2016_dna_repair/GO_0006281_training_data_2016_0",
     "dcell_test": "costanzo2016_dna_repair/GO_0006281_testing_data_2016_0",
     "dango_genes": "string_v9.1_partial/yeast_string_genes.txt",
+    "sgd_features": "sgd/SGD_features.tab",
     **{f"dango_{c}": f"string_v9.1_partial/yeast_string_{c}_adjacency.txt"
        for c in ("neighborhood", "fusion", "cooccurence", "database")},
 }
@@ -36,17 +39,37 @@ seeds: [0]
 """
 
 
+def _fingerprints(*folders: Path) -> dict[str, tuple[int, str]]:
+    return {str(f): (f.stat().st_mtime_ns, hashlib.sha256(f.read_bytes()).hexdigest())
+            for folder in folders for f in sorted(folder.rglob("*")) if f.is_file()}
+
+
 @pytest.fixture(scope="module")
 def real_run(shared_data, tmp_path_factory):
+    """The real-pairs study run in a folder where the demo's tables were built first."""
     root = copy_workflow(tmp_path_factory.mktemp("costanzo"))
+    run_snakemake(root, "--cores", "2", "data/processed/demo/interactions.parquet")
+    demo_files = (root / "data" / "processed" / "demo", root / "data" / "raw" / "synthetic")
+    demo_before = _fingerprints(*demo_files)
     local = {"data": {"downloads": {name: {"local": str(shared_data / path)}
                                     for name, path in LOCAL_COPIES.items()}}}
     (root / "local_copies.yaml").write_text(yaml.safe_dump(local))
     (root / "quick.yaml").write_text(yaml.safe_dump({**QUICK, "sweep": "quick_sweep.yaml"}))
     (root / "quick_sweep.yaml").write_text(SWEEP)
-    run_snakemake(root, "--cores", "2", "--configfile", "config/costanzo_dna_repair.yaml",
-                  "local_copies.yaml", "quick.yaml", timeout=1800)
+    configs = ("--configfile", "config/costanzo_dna_repair.yaml", "local_copies.yaml",
+               "quick.yaml")
+    plan = run_snakemake(root, "-n", *configs).stdout
+    run_snakemake(root, "--cores", "2", *configs, timeout=1800)
+    root.joinpath("demo_plan.txt").write_text(plan)
+    root.joinpath("demo_untouched.txt").write_text(str(_fingerprints(*demo_files) == demo_before))
     return root
+
+
+def test_the_real_study_plans_no_demo_job_and_leaves_the_demo_files_untouched(real_run):
+    plan = (real_run / "demo_plan.txt").read_text()
+    assert "output: data/processed/costanzo_dna_repair/interactions.parquet" in plan
+    assert "demo" not in plan and "synthetic" not in plan
+    assert (real_run / "demo_untouched.txt").read_text() == "True"
 
 
 def test_the_shipped_config_names_only_public_urls(workflow_copy, snakemake):
@@ -57,7 +80,7 @@ def test_the_shipped_config_names_only_public_urls(workflow_copy, snakemake):
     # Without local copies, the plan downloads every file (and trains all six models).
     out = snakemake(workflow_copy, "-n", "--configfile", "config/costanzo_dna_repair.yaml")
     jobs = jobs_planned(out.stdout)
-    assert jobs["download_source"] == 7 and jobs["train_model"] == 3
+    assert jobs["download_source"] == 8 and jobs["train_model"] == 3
     assert jobs["fit_estimator"] == 15 and jobs["pretrain_network"] == 4
 
 
@@ -89,3 +112,8 @@ def test_every_model_has_a_row_and_the_baselines_match_known_values(real_run):
     assert by_model.loc["rf_pair_features", "test_pearson"] > 0.15
     assert by_model.loc["additive", "test_mse"] < by_model.loc["mean", "test_mse"]
     assert (real_run / "results" / "costanzo_dna_repair" / "plots" / "models.png").exists()
+    # Readable predictions: standard names from SGD beside the systematic ones.
+    table = pd.read_csv(next((real_run / "results" / "costanzo_dna_repair" / "eval").rglob(
+        "predictions.tsv")), sep="\t")
+    assert (table["role"] == "test").sum() == 2868 and list(table["role"][:1]) == ["test"]
+    assert table["names"].str.contains(r"\bRAD51\b").any()

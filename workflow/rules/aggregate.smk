@@ -18,7 +18,7 @@ rule aggregate_metrics:
         by_point=report(
             f"results/{RUN}/summary_by_point.tsv",
             category="Summary",
-            caption="../report/summary.rst",
+            caption="../report/summary_by_point.rst",
         ),
         metrics_plot=report(
             f"results/{RUN}/plots/metrics.png",

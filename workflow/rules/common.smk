@@ -1,5 +1,6 @@
 # Shared setup, in order: config validation, the sweep, wildcard constraints, input/params
 # helpers. Decisions that deserve a test live in geneint (geneint.sweep, geneint.schema).
+import glob
 import os
 import re
 import sys
@@ -13,6 +14,7 @@ from snakemake.utils import validate
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 from geneint import sweep as sweeps  # noqa: E402
 from geneint.models.registry import MODELS, models_run_by  # noqa: E402
+from geneint.config_errors import ConfigError, check_against_schema, source_of  # noqa: E402
 from geneint.schema import (  # noqa: E402
     CONFIG_SCHEMA,
     SWEEP_SCHEMA,
@@ -23,9 +25,65 @@ from geneint.schema import (  # noqa: E402
     sweep_schema,
 )
 
+
+def display_path(path):
+    path = Path(path)
+    return os.path.relpath(path) if path.is_absolute() else str(path)
+
+
+def load_yaml(path):
+    with open(path) as fh:
+        return yaml.safe_load(fh) or {}
+
+
+def fail(message, title="configuration error"):
+    """Stop before any job with the problem alone (no traceback into this rule file)."""
+    raise SystemExit(f"geneint: {title}\n{message}")
+
+
+# Where each config key can come from, highest precedence first: --config, the --configfile
+# files (the last wins), then config/config.yaml. Errors name the file that set the bad key.
+CONFIG_SOURCES = [
+    ("--config", dict(workflow.config_settings.config)),
+    *[(display_path(f), load_yaml(f)) for f in reversed(workflow.config_settings.configfiles)],
+    ("config/config.yaml", load_yaml(Path(workflow.basedir) / "config" / "config.yaml")),
+]
 # YAML 1.1 reads 1e-3 as a string: numbers where the schema wants numbers, before validation.
 config.update(coerce_numbers(config, config_schema(), config_schema()))
-validate(config, schema=str(CONFIG_SCHEMA))
+try:
+    check_against_schema(config, config_schema(), CONFIG_SOURCES)
+except ConfigError as err:
+    fail(err)
+validate(config, schema=str(CONFIG_SCHEMA))  # fills in the schema's defaults
+
+
+def profile_placeholders():
+    """Launch settings (default-resources, set-resources) still holding a CHANGE-ME value."""
+    settings = workflow.resource_settings
+    per_rule = {"default-resources": settings.default_resources or {}}
+    per_rule.update({f"set-resources {r}": v for r, v in settings.overwrite_resources.items()})
+    return [
+        f"{where}: {key}"
+        for where, resources in per_rule.items()
+        for key, value in resources.items()
+        if "CHANGE-ME" in str(getattr(value, "raw", value))
+    ]
+
+
+PLACEHOLDER_MESSAGE = (
+    f"the profile still has placeholders ({'; '.join(profile_placeholders())}): set them in its"
+    " __variables__ block (profiles/slurm/config.yaml: account is your allocation, or null for"
+    " none)"
+)
+if profile_placeholders():
+    logger.warning(f"{PLACEHOLDER_MESSAGE}. Dry runs go ahead; a run refuses to start.")
+
+
+onstart:
+    # Real runs only (dry runs skip onstart): nothing is submitted with a placeholder account.
+    if profile_placeholders():
+        fail(PLACEHOLDER_MESSAGE)
+
 
 RUN = config["run"]
 # Per run: the demo and a real study never overwrite each other's tables.
@@ -34,9 +92,10 @@ STRING_RELEASES = [str(r) for r in config["data"]["string_releases"]]
 NETWORK_SOURCE = config["data"]["network_source"]
 CHANNELS = config["graphs"]["channels"]
 if NETWORK_SOURCE == "dango" and STRING_RELEASES != ["9.1"]:
-    raise ValueError(
-        f"data.network_source dango ships STRING v9.1 only; set data.string_releases to"
-        f' ["9.1"] (found {STRING_RELEASES})'
+    fail(
+        f"{source_of(('data', 'network_source'), CONFIG_SOURCES)}: data.network_source dango"
+        f' ships STRING v9.1 only; set data.string_releases to ["9.1"] (found'
+        f" {STRING_RELEASES})"
     )
 
 # File name of every raw source (config data.downloads uses the same keys); each is stored as
@@ -65,16 +124,21 @@ SYNTHETIC_DIR = "data/raw/synthetic"
 SYNTHETIC_SUBDIRS = {"kuzmin2018": "kuzmin2018", "sgd_features": "sgd"}
 
 # --- the sweep -------------------------------------------------------------------------------
-with open(config["sweep"]) as fh:
-    SWEEP = coerce_numbers(yaml.safe_load(fh), sweep_schema(), sweep_schema())
-validate(SWEEP, schema=str(SWEEP_SCHEMA))
-sweeps.check_models_known()
-POINTS, SEEDS = sweeps.expand_sweep(SWEEP)
+SWEEP_FILE = display_path(config["sweep"])
+SWEEP = coerce_numbers(load_yaml(config["sweep"]), sweep_schema(), sweep_schema())
+try:
+    check_against_schema(SWEEP, sweep_schema(), [(SWEEP_FILE, SWEEP)])
+    validate(SWEEP, schema=str(SWEEP_SCHEMA))  # fills in the schema's defaults
+    sweeps.check_models_known()
+    POINTS, SEEDS = sweeps.expand_sweep(SWEEP)
+except ValueError as err:
+    fail(f"{SWEEP_FILE}: {err}" if not isinstance(err, ConfigError) else err)
 for point in POINTS:
     if "graphs" in point and point["graphs"][1:] not in STRING_RELEASES:
-        raise ValueError(
-            f"sweep: {point['model']} uses graphs {point['graphs']}, which is not among"
+        fail(
+            f"{SWEEP_FILE}: {point['model']} uses graphs {point['graphs']}, which is not among"
             f" data.string_releases {STRING_RELEASES}"
+            f" ({source_of(('data', 'string_releases'), CONFIG_SOURCES)})"
         )
 
 
@@ -165,6 +229,17 @@ def gene_index_flags(wildcards, input):
     return " ".join(flags)
 
 
+def get_gene_names_source(wildcards):
+    """SGD_features.tab, when the run has it: standard gene names in the prediction tables."""
+    if is_synthetic() or "sgd_features" in config["data"]["downloads"]:
+        return {"sgd": raw_path("sgd_features")}
+    return {}
+
+
+def gene_names_flag(wildcards, input):
+    return f"--sgd-features {input.sgd}" if "sgd" in input.keys() else ""
+
+
 def get_raw_interaction_tables(wildcards):
     """Raw tables that feed interactions.parquet, keyed by source name."""
     return {name: raw_path(name) for name in config["data"]["interaction_sources"]}
@@ -238,13 +313,26 @@ def point_of(wildcards):
     return sweeps.parse_point(wildcards.point)
 
 
-def get_split_file(wildcards):
-    kind, _ = sweeps.split_kind_and_fold(point_of(wildcards)["split"])
+def split_file_of(point):
+    kind, _ = sweeps.split_kind_and_fold(point["split"])
     return f"{PROCESSED}/splits/{kind}.parquet"
+
+
+def get_split_file(wildcards):
+    return split_file_of(point_of(wildcards))
 
 
 def split_fold(wildcards):
     return sweeps.split_kind_and_fold(point_of(wildcards)["split"])[1]
+
+
+def graph_files(point, lambda_mode):
+    """The `.npz` of every network of a point, built with one λ mode."""
+    return expand(
+        f"{PROCESSED}/graphs/lambda~{{mode}}/{{network}}.npz",
+        mode=lambda_mode,
+        network=sweeps.point_networks(point, CHANNELS),
+    )
 
 
 def pretraining_outputs(point, name):
@@ -266,11 +354,7 @@ def get_model_inputs(wildcards):
     needs = MODELS[point["model"]].needs
     inputs = {}
     if "graphs" in needs:
-        inputs["graphs"] = expand(
-            f"{PROCESSED}/graphs/lambda~{{mode}}/{{network}}.npz",
-            mode=sweeps.graph_lambda_mode(point),
-            network=sweeps.point_networks(point, CHANNELS),
-        )
+        inputs["graphs"] = graph_files(point, sweeps.graph_lambda_mode(point))
     if "pretrained" in needs:
         inputs["pretrained"] = pretraining_outputs(point, "pretrained.pt")
     if "embeddings" in needs:
@@ -295,7 +379,66 @@ def model_flags(wildcards):
     return sweeps.model_flags(point_of(wildcards), config)
 
 
-def get_final_outputs():
+def get_intermediate_outputs():
+    """Every canonical table and graph the sweep reads, with the files built from it."""
+    built_from = {
+        f"{PROCESSED}/genes.tsv": [f"{PROCESSED}/interactions.parquet"],
+        f"{PROCESSED}/interactions.parquet": [f"{PROCESSED}/splits/*.parquet"],
+    }
+    for point in POINTS:
+        results = [f"results/{RUN}/train/{sweeps.point_path(point)}/seed*/predictions.parquet"]
+        built_from.setdefault(split_file_of(point), []).extend(results)
+        needs = MODELS[point["model"]].needs
+        modes = set()
+        if "graphs" in needs:
+            modes.add(sweeps.graph_lambda_mode(point))
+        if needs & {"pretrained", "embeddings"}:
+            modes.add(point["lambda_mode"])
+            results.append(f"results/{RUN}/pretrain/*/*/lambda~{point['lambda_mode']}/*/*.pt")
+        for mode in modes:
+            for graph in graph_files(point, mode):
+                built_from.setdefault(graph, []).extend(results)
+            for release in STRING_RELEASES:
+                edges = f"{PROCESSED}/string/v{release}.parquet"
+                built_from.setdefault(edges, []).append(f"{PROCESSED}/graphs/*/*.npz")
+    return built_from
+
+
+def check_no_orphaned_results():
+    """Refuse to run while an intermediate is missing but results built from it exist.
+
+    Snakemake treats a missing intermediate as fine while its consumers exist, so a run after
+    a failed parse would end green over results built from the old file; rebuilding it within
+    the same run would rerun every consumer, even when it comes out identical. So: rebuild it
+    alone (its consumers are then stale only if its content changed), then run as usual."""
+    orphaned = {}
+    for intermediate, consumers in get_intermediate_outputs().items():
+        if os.path.exists(intermediate):
+            continue
+        built = sorted({f for pattern in consumers for f in glob.glob(pattern)})
+        if built:
+            orphaned[intermediate] = built
+    if orphaned:
+        lines = [
+            f"  {path} (built from it: {built[0]}"
+            + (f" and {len(built) - 1} more)" if len(built) > 1 else ")")
+            for path, built in sorted(orphaned.items())
+        ]
+        fail(
+            "missing intermediate files whose results exist (a failed or interrupted rebuild?):\n"
+            + "\n".join(lines)
+            + "\nRebuild them alone first, e.g.\n  snakemake <your usual flags> "
+            + " ".join(sorted(orphaned))
+            + "\nthen run as usual: what was built from them reruns only if their content"
+            " changed.",
+            title="refusing to run over results built from missing files",
+        )
+
+
+def get_final_outputs(wildcards):
+    """The default target. An input function, so the orphan check runs only when it is the
+    target (a named target, such as the missing file itself, is built without it)."""
+    check_no_orphaned_results()
     return [
         f"{PROCESSED}/interactions.parquet",
         f"results/{RUN}/summary.tsv",

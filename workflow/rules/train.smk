@@ -87,16 +87,19 @@ rule fit_estimator:
 
 rule evaluate_model:
     input:
+        unpack(get_gene_names_source),
         predictions=f"results/{TRAIN}/predictions.parquet",
         split=get_split_file,
     output:
         metrics="results/{run}/eval/{point}/seed{seed}/metrics.json",
+        table="results/{run}/eval/{point}/seed{seed}/predictions.tsv",
     log:
         "logs/{run}/eval/{point}/seed{seed}.log",
     params:
         fold=split_fold,
         strong=config["evaluate"]["strong_threshold"],
         strong_by_arity=flag_value(config["evaluate"]["strong_threshold_by_arity"]),
+        names=gene_names_flag,
     threads: 1
     resources:
         mem_mb=2000,
@@ -107,4 +110,4 @@ rule evaluate_model:
         "geneint evaluate --predictions {input.predictions} --split {input.split}"
         " --fold {params.fold} --strong-threshold {params.strong}"
         " --strong-threshold-by-arity {params.strong_by_arity} --out {output.metrics}"
-        " > {log} 2>&1"
+        " --table {output.table} {params.names} > {log} 2>&1"

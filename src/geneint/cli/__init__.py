@@ -32,6 +32,7 @@ from collections.abc import Sequence
 
 from geneint.cli.data_commands import add_data_commands
 from geneint.cli.model_commands import add_model_commands
+from geneint.cli.threads import prefer_sleeping_threads
 
 log = logging.getLogger("geneint")
 
@@ -55,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    prefer_sleeping_threads()
     args = build_parser().parse_args(argv)
     _setup_logging(args.verbose)
     try:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import logging
 
+from geneint.cli.threads import use_threads
 from geneint.models.registry import MODELS, ModelSpec
 from geneint.schema import add_flags, config_flags, config_node, model_axes
 
@@ -39,12 +40,10 @@ def _architecture(args: argparse.Namespace):
 
 
 def cmd_pretrain(args: argparse.Namespace) -> None:
-    import torch
-
     from geneint.train.dango import variant_recon_loss
     from geneint.train.pretrain import pretrain_network
 
-    torch.set_num_threads(args.threads)
+    use_threads(args.threads)
     config = _architecture(args).config(num_genes=1, num_networks=1)
     config = {k: v for k, v in config.items() if k not in ("num_genes", "num_networks")}
     pretrain_network(args.graph, args.genes, args.out, config,
@@ -56,9 +55,7 @@ def cmd_pretrain(args: argparse.Namespace) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> None:
-    import torch
-
-    torch.set_num_threads(args.threads)
+    use_threads(args.threads)
     inputs = _training_inputs(args)
     if MODELS[args.model].runner == "estimator":
         from geneint.train.estimators import fit_estimator
@@ -107,12 +104,10 @@ def cmd_submit(args: argparse.Namespace) -> None:
 
 
 def cmd_screen(args: argparse.Namespace) -> None:
-    import torch
-
     from geneint.data.files import iter_lines
     from geneint.evaluate.screen import screen
 
-    torch.set_num_threads(args.threads)
+    use_threads(args.threads)
     gene_set = None
     if args.gene_set:
         gene_set = [line.split("\t")[0].strip() for _, line in iter_lines(args.gene_set)
@@ -124,11 +119,17 @@ def cmd_screen(args: argparse.Namespace) -> None:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
-    from geneint.evaluate.evaluate import evaluate_predictions
+    from geneint.evaluate.evaluate import (
+        evaluate_predictions,
+        gene_names,
+        write_prediction_table,
+    )
 
     evaluate_predictions(args.predictions, args.split, args.fold, args.out,
                          strong_threshold=args.strong_threshold,
                          strong_threshold_by_arity=args.strong_threshold_by_arity)
+    if args.table:
+        write_prediction_table(args.predictions, args.table, gene_names(args.sgd_features))
 
 
 def cmd_aggregate(args: argparse.Namespace) -> None:
@@ -279,6 +280,8 @@ def add_model_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--fold", type=int, default=0)
     config_flags(p, "evaluate")
     p.add_argument("--out", required=True, help="metrics.json")
+    p.add_argument("--table", help="also write the predictions as a readable predictions.tsv")
+    p.add_argument("--sgd-features", help="SGD_features.tab: standard gene names for --table")
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("aggregate", help="summary.tsv + plots over every sweep point x seed")

@@ -16,8 +16,9 @@ tau_noise_free      float64    optional: noise-free τ (synthetic data only)
 published_split     str        optional: ``train``/``test`` of a published split (DCell files)
 ==================  =========  ==========================================================
 
-STRING edge tables (``string_<release>.parquet``) — one row per undirected edge and channel:
-``gene_a < gene_b`` (str), ``channel`` (str), ``weight`` (float32, channel score / 1000).
+STRING edge tables (``data/processed/<run>/string/v<release>.parquet`` in the workflow) — one
+row per undirected edge and channel: ``gene_a < gene_b`` (str), ``channel`` (str), ``weight``
+(float32, channel score / 1000).
 
 Duplicate gene sets (the same set measured by several strains, screens or sources) are resolved
 by :func:`resolve_duplicates`; the rule is a config choice and every merge is counted in QC.

@@ -1,1 +1,2 @@
-"""Stage package (see ARCHITECTURE.md)."""
+"""Stage package: metrics from ``predictions.parquet`` and the split file, and screening
+(see docs/architecture.md)."""

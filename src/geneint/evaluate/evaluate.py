@@ -5,7 +5,8 @@ loads a model. ``metrics.json`` holds one block per role (``test``, ``val``, ``t
 metric of :func:`~geneint.evaluate.metrics.regression_metrics` (``oracle_pearson`` when the
 data carry noise-free τ), and, when pairs and triples are both evaluated, ``by_arity`` with the
 same blocks per set size. An undefined metric (the Pearson of a constant prediction) is
-``null``, never 0.
+``null``, never 0. Beside it, ``predictions.tsv`` is the predictions table to read by eye: each
+gene's systematic name with its standard name (from ``SGD_features.tab``, when given).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import pandas as pd
 import torch
 
 from geneint.data.files import InputFormatError, PathLike, write_text_atomic
+from geneint.data.genes import read_sgd_features
 from geneint.data.splits import read_split
 from geneint.evaluate.metrics import DEFAULT_STRONG_THRESHOLD, regression_metrics
 from geneint.train.predictions import read_predictions
@@ -112,6 +114,40 @@ def evaluate_predictions(predictions_path: PathLike, split: PathLike, fold: int,
              _fmt(test["pearson"]), _fmt(test["spearman"]), test["mse"], _fmt(test["auroc"]),
              test["n"], _fmt(test.get("oracle_pearson")))
     return metrics
+
+
+def gene_names(sgd_features: PathLike | None) -> dict[str, str]:
+    """Systematic → standard gene name of every ORF with one (empty without a file)."""
+    if sgd_features is None:
+        return {}
+    table = read_sgd_features(sgd_features)
+    return {gene: name for gene, name in zip(table["gene"], table["standard_name"]) if name}
+
+
+def write_prediction_table(predictions_path: PathLike, out: PathLike,
+                           names: dict[str, str]) -> pd.DataFrame:
+    """``predictions.tsv``: the predictions with standard names beside the systematic ones.
+
+    Columns: ``role``, ``set_id``, ``arity``, ``genes`` (systematic, ``+``-joined),
+    ``names`` (standard names, the systematic one where a gene has none), ``tau``, ``tau_pred``
+    (and ``tau_noise_free`` on synthetic data); test rows first, then validation, then train."""
+    predictions = read_predictions(predictions_path)
+    columns = [c for c in ("gene_a", "gene_b", "gene_c") if c in predictions]
+    genes = predictions[columns].fillna("").to_numpy()
+    table = pd.DataFrame({
+        "role": predictions["role"], "set_id": predictions["set_id"],
+        "arity": predictions["arity"],
+        "genes": ["+".join(g for g in row if g) for row in genes],
+        "names": ["+".join(names.get(g, g) for g in row if g) for row in genes],
+        "tau": predictions["tau"], "tau_pred": predictions["tau_pred"],
+    })
+    if "tau_noise_free" in predictions:
+        table["tau_noise_free"] = predictions["tau_noise_free"]
+    order = {"test": 0, "val": 1, "train": 2}
+    table = table.sort_values(["role", "set_id"], key=lambda c: c.map(order) if c.name == "role"
+                              else c, kind="stable")
+    write_text_atomic(Path(out), table.to_csv(sep="\t", index=False, float_format="%.6g"))
+    return table
 
 
 def _fmt(value: float | None) -> str:

@@ -5,11 +5,11 @@ A *network* is one STRING channel of one release, named ``string_v<release>_<cha
 index with ``weight`` = channel score / 1000, plus the λ that weights the network's zero
 entries in the reconstruction loss.
 
-λ rule (DANGO, Methods): "if the decreased percentage of zeros [from the older to the newer STRING
-release] is greater than 1%, we set λ = 0.1; otherwise λ = 1.0". The percentage is not defined
-further in the paper; we follow TorchCell's reading: over the genes present in both releases,
-|E_new \\ E_old| / (|pairs| − |E_old|), i.e. the share of the older release's zero entries
-(non-edges) that the newer release turns into edges.
+λ rule (DANGO, Methods; docs/dango.md §2.5): "if the decreased percentage of zeros [from the
+older to the newer STRING release] is greater than 1%, we set λ = 0.1; otherwise λ = 1.0". The
+percentage is not defined further in the paper; we follow TorchCell's reading: over the genes
+present in both releases, |E_new \\ E_old| / (|pairs| − |E_old|), i.e. the share of the older
+release's zero entries (non-edges) that the newer release turns into edges.
 
 On real STRING files this reading does not reproduce the λ values DANGO shipped: TorchCell's
 recomputation gives neighbourhood 4.6 % (λ = 0.1), while DANGO's code uses 1.0 for it. The

@@ -1,4 +1,5 @@
-r"""The interface of neural set models: what :class:`geneint.train.SetRegression` trains.
+r"""The interface of neural set models: what
+:class:`geneint.train.set_regression.SetRegression` trains.
 
 A training step runs :meth:`SetModel.prepare` once (the whole-genome part: GNNs over every
 network, an ontology pass, nothing), then :meth:`SetModel.score` on the step's gene sets. Every

@@ -1,10 +1,11 @@
 r"""DANGO: per-network GNNs, a meta-embedding and a Hyper-SAGNN that scores gene sets.
 
 From Zhang, Bafna, Ma & Ma, `"DANGO: Predicting higher-order genetic interactions"
-<https://doi.org/10.1101/2020.11.26.400739>`_ (bioRxiv 2020/2025). Section numbers (§) refer to
-the DANGO paper's Methods as numbered in the equation-level spec (§2 GNNs and reconstruction,
-§3 meta-embedding, §4 Hyper-SAGNN, §5 loss); "the original code" means ``ma-compbio/DANGO`` at
-``810cf29``.
+<https://doi.org/10.1101/2020.11.26.400739>`_ (bioRxiv 2020/2025). Section numbers (§) here and
+in :mod:`geneint.models.layers` and :mod:`geneint.train` refer to ``docs/dango.md``, which
+writes out the model's equations (§2 GNNs and reconstruction, §3 meta-embedding, §4
+Hyper-SAGNN, §5 loss), the two variants (§6) and the differences from the original code (§7);
+"the original code" means ``ma-compbio/DANGO`` at ``810cf29``.
 
 The pieces, one class per concept, live in :mod:`geneint.models.layers` and are composed here:
 
@@ -64,15 +65,15 @@ def dango_config(variant: str, num_genes: int, num_networks: int, dim: int = 64,
 
 
 class Dango(SetModel):
-    r"""DANGO (spec §2–§4): a shared gene embedding table :math:`\mathbf{H}^{(0)}` (the learned
-    one-hot lookup), one :class:`NetworkEncoder` and one :class:`ReconstructionHead` per
-    pairwise network, a :class:`MetaEmbedding` over the networks and a :class:`HyperSAGNN` that
+    r"""DANGO (docs/dango.md §2–§4): a shared gene embedding table :math:`\mathbf{H}^{(0)}`
+    (the learned one-hot lookup), one :class:`NetworkEncoder` and one :class:`ReconstructionHead`
+    per pairwise network, a :class:`MetaEmbedding` over the networks and a :class:`HyperSAGNN` that
     scores gene sets of any size.
 
     Each forward runs every network's GNN once over all genes (:meth:`encode`); the trainer
     reuses ``node_embeddings`` from :meth:`forward` for the reconstruction losses
     (:meth:`reconstruct` + :func:`weighted_mse`) so both losses share one GNN pass. The
-    interaction loss (log-cosh, spec §5) is the trainer's.
+    interaction loss (log-cosh, docs/dango.md §5) is the trainer's.
 
     :meth:`original` builds the original code's configuration (``variant: original``).
 
@@ -88,8 +89,9 @@ class Dango(SetModel):
             (default: :obj:`"diff"`)
         recon_hidden (int, optional): Hidden width of each reconstruction head.
             (default: :obj:`None`)
-        meta_layers (int, optional): Layers of the meta-embedding score MLP: 2 (spec §3, "two
-            FC layers") or 1 (the original code's single linear score). (default: :obj:`2`)
+        meta_layers (int, optional): Layers of the meta-embedding score MLP: 2 (the paper's
+            "two FC layers", docs/dango.md §3) or 1 (the original code's single linear score).
+            (default: :obj:`2`)
         meta_hidden (int, optional): Hidden width of a 2-layer meta score; :obj:`None` means
             :math:`D`. (default: :obj:`None`)
         num_sampled_neighbors (int, optional): See :class:`NetworkEncoder`.

@@ -52,7 +52,7 @@ MODELS: dict[str, ModelSpec] = {spec.name: spec for spec in (
               needs=frozenset({"graphs", "pretrained"}), input_axes=("graphs", "lambda_mode"),
               settings=("train", "pretrain.embedding_seed")),
     ModelSpec("mean", "estimator",
-              "the training sets' mean τ for every set: the floor for MSE (its Pearson is "
+              "the training sets' mean τ for every set: the MSE baseline (its Pearson is "
               "undefined)"),
     ModelSpec("additive", "estimator",
               "ridge regression on gene-set membership (the sum of one-hot gene vectors): "

@@ -1,1 +1,2 @@
-"""Stage package (see ARCHITECTURE.md)."""
+"""Stage package: the summary tables and plots over every sweep point and seed
+(see docs/architecture.md)."""

@@ -28,12 +28,14 @@ from geneint.train.sets import TrainingInputs, load_graphs
 
 log = logging.getLogger(__name__)
 
-#: Training that comes with a variant, over the config's values: ``variant: original`` is the
-#: original code's model *and* its training (ma-compbio/DANGO ``train.py``):
+#: Training that comes with a variant, over the config's values (docs/dango.md §6):
+#: ``variant: original`` is the original code's model *and* its training (ma-compbio/DANGO
+#: ``train.py``):
 #:
 #: - ``recon_loss: original`` — a row's loss is the mean squared error over its non-zero
-#:   entries plus λ × the mean over its zero entries (the spec averages over all G entries);
-#: - ``recon_reduction: sum`` — summed over the networks (the spec: their mean), so α = 0.001
+#:   entries plus λ × the mean over its zero entries (``spec`` averages over all G entries;
+#:   docs/dango.md §2.4);
+#: - ``recon_reduction: sum`` — summed over the networks (``spec``: their mean), so α = 0.001
 #:   weighs reconstruction K times more;
 #: - ``average_top_k: 5`` — a model's prediction is the mean of its 5 best checkpoints;
 #: - Adam without weight decay, learning-rate schedule or gradient clipping.

@@ -159,7 +159,7 @@ def fit_set_regression(module: SetRegression, data: InteractionDataModule, out_d
         else None,
         "epochs_run": trainer.current_epoch, "world_size": trainer.world_size,
         "num_nodes": trainer.num_nodes, "launcher": geometry.launcher,
-        "batch_size_per_rank": data.batch_size,
+        "batch_size_per_rank": data.batch_size, "threads_per_rank": torch.get_num_threads(),
         "resumed_from": resume.name if resume is not None else None,
         **summary, "sets": {r: len(s.tau) for r, s in data.sets.items()},
     }

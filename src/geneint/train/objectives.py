@@ -34,7 +34,8 @@ def alpha_at(schedule: str, epoch: int, alpha: float = 0.001, alpha_epochs: int 
 
 
 def log_cosh(pred: Tensor, target: Tensor) -> Tensor:
-    """Mean log(cosh(ŷ − y)) (DANGO eq. 5), in the overflow-free form x + softplus(−2x) − log 2."""
+    """Mean log(cosh(ŷ − y)) (docs/dango.md §5.1), in the overflow-free form
+    x + softplus(−2x) − log 2."""
     x = pred - target
     return (x + F.softplus(-2.0 * x) - math.log(2.0)).mean()
 

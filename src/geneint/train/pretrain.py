@@ -1,4 +1,4 @@
-"""Per-network pretraining (DANGO spec §2): one job per network trains that network's 2-layer
+"""Per-network pretraining (docs/dango.md §2.6): one job per network trains that network's 2-layer
 GNN and reconstruction head.
 
 DANGO shares the gene embedding table :math:`H^{(0)}` between networks; separate jobs cannot
@@ -54,7 +54,7 @@ def frozen_embedding_init(num_genes: int, dim: int, seed: int) -> Tensor:
 
 
 class NetworkPretrainer(L.LightningModule):
-    """Pretrain one network's 2-layer GNN and reconstruction head (DANGO §2).
+    """Pretrain one network's 2-layer GNN and reconstruction head (docs/dango.md §2.6).
 
     Each step runs the GNN over all genes, takes the batch's rows and reconstructs their
     adjacency rows with the weighted MSE (zeros weighted by the network's λ).

@@ -1,5 +1,6 @@
 """DANGO's network reconstruction as a loss: per-network pretraining and the auxiliary loss of
-joint training (spec §2: each network's GNN embedding predicts the gene's adjacency row)."""
+joint training (docs/dango.md §2 and §5.2: each network's GNN embedding predicts the gene's
+adjacency row)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 :class:`SetRegression` receives its :class:`~geneint.models.base.SetModel` (Lightning style: the
 system owns the loss, the optimiser and the logging; the model is a plain ``nn.Module``). Loss:
-log-cosh on standardised τ (DANGO spec §5), plus, when given, a gene-level auxiliary loss
+log-cosh on standardised τ (docs/dango.md §5), plus, when given, a gene-level auxiliary loss
 weighted by the α schedule (:func:`~geneint.train.objectives.alpha_at`) —
 ``loss = α · auxiliary + (1 − α) · interaction`` — and per-set auxiliary predictions if the
 model returns them. Validation Pearson is computed on the published scale over the whole

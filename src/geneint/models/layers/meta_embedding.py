@@ -1,4 +1,4 @@
-r"""The meta-embedding of DANGO (spec §3): attention over networks."""
+r"""The meta-embedding of DANGO (docs/dango.md §3): attention over networks."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from geneint.models.layers.common import activation_from_name, check_positive
 
 
 class MetaEmbedding(nn.Module):
-    r"""Attention over networks that merges the per-network embeddings (spec §3):
+    r"""Attention over networks that merges the per-network embeddings (docs/dango.md §3):
 
     .. math::
         \alpha^{(k)}_i = \frac{\exp\left(\mathrm{MLP}(\mathbf{E}^{(k)}_i)\right)}

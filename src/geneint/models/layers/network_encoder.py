@@ -1,4 +1,4 @@
-r"""The per-network GNN of DANGO (spec §2)."""
+r"""The per-network GNN of DANGO (docs/dango.md §2)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from geneint.models.layers.common import activation_from_name, check_positive
 
 
 class NetworkEncoder(nn.Module):
-    r"""The per-network GNN of DANGO (spec §2, "Layer :math:`n` update"): a stack of
+    r"""The per-network GNN of DANGO (docs/dango.md §2.2, "Layer n update"): a stack of
     mean-aggregation GraphSAGE layers (`Hamilton et al., 2017 <https://arxiv.org/abs/1706.02216>`_),
 
     .. math::

@@ -1,4 +1,5 @@
-r"""Reconstruction of a gene's adjacency row (DANGO spec §2) and its weighted MSE losses.
+r"""Reconstruction of a gene's adjacency row (docs/dango.md §2.3–§2.4) and its weighted MSE
+losses.
 
 :func:`weighted_mse` is the paper's loss, :func:`weighted_mse_original` the original code's;
 :func:`weighted_mse_sparse` computes either exactly over all :math:`G` columns at the cost of the
@@ -18,7 +19,7 @@ RECONSTRUCTION_FORMS = ("spec", "original")
 
 class ReconstructionHead(nn.Module):
     r"""Predicts gene :math:`i`'s adjacency row in network :math:`k` from its GNN embedding
-    (spec §2, "Reconstruction head"):
+    (docs/dango.md §2.3, "Reconstruction head"):
 
     .. math::
         \widehat{\mathbf{w}}^{(k)}_{i\bullet} = \mathrm{FC}\left(\mathbf{H}^{(2)}_i\right),
@@ -145,7 +146,8 @@ def _check_same_shape(pred: Tensor, target: Tensor) -> None:
 
 
 def weighted_mse(pred: Tensor, target: Tensor, lam: float) -> Tensor:
-    r"""DANGO's reconstruction loss as written in the paper (spec §2), averaged over rows:
+    r"""DANGO's reconstruction loss as written in the paper (docs/dango.md §2.4), averaged over
+    rows:
 
     .. math::
         L_i = \frac{1}{G} \sum_{n=1}^{G} \left[(x_n - z_n)^2\, \mathbb{I}(z_n \ne 0)

@@ -1,4 +1,4 @@
-r"""Set self-attention with ReZero and the Hyper-SAGNN set scorer (DANGO spec §4)."""
+r"""Set self-attention with ReZero and the Hyper-SAGNN set scorer (docs/dango.md §4)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def _resolve_mask(x: Tensor, mask: OptTensor) -> Tensor:
 
 class SetSelfAttention(nn.Module):
     r"""One multi-head self-attention layer over the genes of each set, with a ReZero residual
-    (spec §4.1; `Hyper-SAGNN <https://arxiv.org/abs/1911.02613>`_,
+    (docs/dango.md §4.1; `Hyper-SAGNN <https://arxiv.org/abs/1911.02613>`_,
     `ReZero <https://arxiv.org/abs/2003.04887>`_):
 
     .. math::
@@ -46,7 +46,7 @@ class SetSelfAttention(nn.Module):
         dim (int): Embedding size :math:`D`.
         num_heads (int, optional): Number of heads :math:`H`. (default: :obj:`4`)
         head_dim (int, optional): Per-head size :math:`d_k = d_v`; :obj:`None` means :math:`D`
-            (spec §4 notes and the original code). Set ``dim // num_heads`` for the
+            (docs/dango.md §4.3, as in the original code). Set ``dim // num_heads`` for the
             :class:`torch.nn.MultiheadAttention` convention. (default: :obj:`None`)
         activation (str, optional): :math:`\sigma`. (default: :obj:`"relu"`)
         self_mask (bool, optional): Forbid attention of a gene to itself. (default: :obj:`True`)
@@ -129,7 +129,7 @@ class SetSelfAttention(nn.Module):
 
 
 class HyperSAGNN(nn.Module):
-    r"""Scores a gene set from its genes' embeddings (spec §4; `Hyper-SAGNN
+    r"""Scores a gene set from its genes' embeddings (docs/dango.md §4; `Hyper-SAGNN
     <https://arxiv.org/abs/1911.02613>`_ with `ReZero <https://arxiv.org/abs/2003.04887>`_).
 
     Static embedding :math:`\mathbf{s}_i = \sigma(\mathbf{W}_s \mathbf{E}_i + \mathbf{b}_s)`;
