@@ -9,6 +9,7 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
+include: "workflow/rules/setup.smk"
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/graphs.smk"
@@ -24,3 +25,8 @@ rule all:
     input:
         get_final_outputs,
     default_target: True
+
+
+# Real runs only (dry runs skip onstart): nothing is submitted with a placeholder account.
+onstart:
+    refuse_placeholders()

@@ -4,7 +4,8 @@ A point is one model at one value of every shared axis (``grid``) and of its own
 (``models.<name>``), e.g. ``{model: dango, split: random0, graphs: v9.1, variant: spec, …}``.
 Its path is ``key~value`` components in that order (``model~dango/split~random0/graphs~v9.1/…``),
 so every swept value is in the output path and adding a value adds only new paths. The
-workflow (``workflow/rules/common.smk``) wires these into rules; nothing here touches files.
+workflow (``workflow/rules/setup.smk``, ``common.smk``) wires these into rules; nothing here
+touches files.
 """
 
 from __future__ import annotations
