@@ -34,7 +34,7 @@ SWEEP = "grid:\n  model: [dango]\n  split: [random0]\nseeds: [0]\n"
 def snakemake(root: Path, project: Path, *args: str) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(project / "src"),
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    return subprocess.Popen([sys.executable, "-m", "snakemake", "--cores", "2", *args],
+    return subprocess.Popen([sys.executable, "-m", "snakemake", *args, "--cores", "2"],
                             cwd=root, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
 
@@ -71,8 +71,9 @@ def training_job(root: Path) -> tuple[str, Path]:
 def rerun_training(roots: list[Path], project: Path) -> list[dict]:
     """Retrain in every root at once; wall and CPU seconds of each job."""
     jobs = [training_job(root) for root in roots]
-    procs = [snakemake(root, project, "--configfile", "bench.yaml", "--forcerun", "train_model",
-                       target) for root, (target, _) in zip(roots, jobs)]
+    # The target goes first: --configfile and --forcerun take several values.
+    procs = [snakemake(root, project, target, "--configfile", "bench.yaml", "--forcerun",
+                       "train_model") for root, (target, _) in zip(roots, jobs)]
     for proc in procs:
         finish(proc)
     rows = []
@@ -104,7 +105,6 @@ def main() -> None:
     row = {
         "bench": "contention", "label": args.label, "epochs": args.epochs,
         "date": time.strftime("%Y-%m-%d"), "project": str(project),
-        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "unset in the caller"),
         "solo_wall_s": [r["wall_s"] for r in solo], "solo_cpu_s": [r["cpu_s"] for r in solo],
         "pair_wall_s": [[r["wall_s"] for r in runs] for runs in pair],
         "pair_cpu_s": [[r["cpu_s"] for r in runs] for runs in pair],

@@ -124,6 +124,20 @@ def test_local_profile_sees_slurm_results_as_done_and_one_process_agrees(slurm_d
     assert abs(ddp["test"]["pearson"] - one["test"]["pearson"]) <= DDP_TOLERANCE, (ddp, one)
 
 
+def test_a_failing_slurm_job_shows_its_log_on_the_console(slurm_demo, tmp_path):
+    root = tmp_path / "failing"
+    shutil.copytree(slurm_demo, root, symlinks=True)
+    raw = root / "data" / "raw" / "synthetic" / "string" / "4932.protein.links.detailed.v9.1.txt.gz"
+    raw.write_bytes(raw.read_bytes()[:2000])
+    proc = run_snakemake(root, "--profile", "rig_profile", "--configfile", "quick.yaml",
+                         *RIG_FLAGS, "data/processed/demo/string/v9.1.parquet", check=False,
+                         timeout=600)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert "Logfile logs/demo/data/parse_string_v9.1.log" in out, out[-3000:]
+    assert "corrupt or truncated gzip stream" in out
+
+
 def _signal_once_running(root: Path, rule: str, ready, events: dict[str, object]) -> None:
     """SIGUSR1 (what `--signal=SIGUSR1@90` sends before the time limit) to the first running job
     of ``rule`` for which ``ready(job)`` holds; then let its requeued run start at once."""

@@ -9,13 +9,19 @@ log = logging.getLogger(__name__)
 
 
 def prefer_sleeping_threads() -> None:
-    """Make torch's OpenMP threads sleep, not spin, while they wait (unless the user chose).
+    """Let torch's OpenMP threads spin only briefly before they sleep (unless the user chose).
 
-    Must run before torch is imported. Spinning threads of two jobs on the same cores take each
-    other's time slices: on 2 cores, two demo trainings side by side each ran many times slower
-    than alone (docs/benchmarks.md, "Shared cores"). Sleeping costs a job running alone little.
+    Must run before torch is imported. By default a waiting OpenMP thread spins ~300,000 times
+    (a few ms): two jobs on the same cores then take each other's time slices at every barrier
+    — on 2 cores, two demo trainings side by side took 8x as long as one alone. Sleeping at once
+    (``OMP_WAIT_POLICY=PASSIVE``) fixes that but slows a job alone by ~40 % on small tensors;
+    spinning 1,000 times first keeps a job alone as fast as before and two side by side at
+    ~1.5x (docs/benchmarks.md, "Shared cores"). ``OMP_WAIT_POLICY=ACTIVE`` in the environment
+    keeps full spinning where a job has its cores to itself.
     """
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    if "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ:
+        os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+        os.environ["GOMP_SPINCOUNT"] = "1000"
 
 
 def available_cpus() -> int:
@@ -29,8 +35,9 @@ def use_threads(threads: int) -> int:
 
     torch.set_num_threads(threads)
     cpus = available_cpus()
-    log.info("threads: %d (CPUs this process may use: %d; OMP_WAIT_POLICY=%s)",
-             torch.get_num_threads(), cpus, os.environ.get("OMP_WAIT_POLICY", "unset"))
+    log.info("threads: %d (CPUs this process may use: %d; OMP_WAIT_POLICY=%s,"
+             " GOMP_SPINCOUNT=%s)", torch.get_num_threads(), cpus,
+             os.environ.get("OMP_WAIT_POLICY", "unset"), os.environ.get("GOMP_SPINCOUNT", "unset"))
     if threads > cpus:
         log.warning("%d threads on %d CPUs: the threads will wait for each other; give the "
                     "job more CPUs or fewer threads", threads, cpus)
