@@ -3,6 +3,7 @@ dry-runs that show what a change would rerun."""
 
 from __future__ import annotations
 
+import base64
 import shutil
 
 import pandas as pd
@@ -121,6 +122,19 @@ def test_a_missing_intermediate_is_rebuilt_alone_and_an_identical_one_retrains_n
     assert (root / table).read_bytes() == before  # newer, but the same content: no retraining
     out = snakemake(root, "-n", "--cores", "2")
     assert "Nothing to be done" in out.stdout + out.stderr
+
+
+def test_a_new_intermediate_is_built_not_refused(finished_demo, tmp_path, snakemake):
+    root = _copy_of(finished_demo, tmp_path)
+    graph = "data/processed/demo/graphs/lambda~rule/string_v9.1_database.npz"
+    (root / graph).unlink()
+    assert snakemake(root, "-n", "--cores", "2", check=False).returncode != 0  # built, lost
+    # Without Snakemake's record of building it, the file is new (say, a channel just added
+    # to graphs.channels, which also changes the training jobs' inputs): no refusal.
+    record = base64.urlsafe_b64encode(graph.encode()).decode()
+    (root / ".snakemake" / "metadata" / record).unlink()
+    out = snakemake(root, "-n", "--cores", "2")
+    assert "refusing" not in out.stdout + out.stderr
 
 
 def test_adding_sweep_values_runs_only_the_new_jobs(finished_demo, snakemake):

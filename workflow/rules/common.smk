@@ -1,5 +1,6 @@
 # Input/params helpers of the rules, and the orphaned-results check of the default target
 # (names from setup.smk).
+import base64
 import glob
 
 
@@ -224,22 +225,39 @@ def get_intermediate_outputs():
         f"{PROCESSED}/interactions.parquet": [f"{PROCESSED}/splits/*.parquet"],
     }
     for point in POINTS:
-        results = [f"results/{RUN}/train/{sweeps.point_path(point)}/seed*/predictions.parquet"]
-        built_from.setdefault(split_file_of(point), []).extend(results)
+        predictions = f"results/{RUN}/train/{sweeps.point_path(point)}/seed*/predictions.parquet"
+        built_from.setdefault(split_file_of(point), []).append(predictions)
         needs = MODELS[point["model"]].needs
         modes = set()
         if "graphs" in needs:
             modes.add(sweeps.graph_lambda_mode(point))
         if needs & {"pretrained", "embeddings"}:
             modes.add(point["lambda_mode"])
-            results.append(f"results/{RUN}/pretrain/*/*/lambda~{point['lambda_mode']}/*/*.pt")
         for mode in modes:
             for graph in graph_files(point, mode):
-                built_from.setdefault(graph, []).extend(results)
+                network = Path(graph).stem
+                built_from.setdefault(graph, []).extend(
+                    [predictions, f"results/{RUN}/pretrain/*/*/lambda~{mode}/{network}/*.pt"]
+                )
             for release in STRING_RELEASES:
                 edges = f"{PROCESSED}/string/v{release}.parquet"
                 built_from.setdefault(edges, []).append(f"{PROCESSED}/graphs/*/*.npz")
     return built_from
+
+
+def was_built_before(path):
+    """Snakemake has a record of making ``path`` (its metadata file, kept after a failure).
+
+    A file that is missing because it is new (a channel or release added to the config) has
+    none, and is simply built."""
+    metadata = os.path.join(".snakemake", "metadata")
+    if not os.path.isdir(metadata):
+        return False
+    max_len = os.pathconf(metadata, "PC_NAME_MAX") or 255
+    encoded = base64.urlsafe_b64encode(path.encode()).decode()
+    parts = [encoded[i : i + max_len - 1] for i in range(0, len(encoded), max_len - 1)]
+    parts = ["@" + part for part in parts[:-1]] + parts[-1:]
+    return os.path.exists(os.path.join(metadata, *parts))
 
 
 def check_no_orphaned_results():
@@ -251,7 +269,7 @@ def check_no_orphaned_results():
     alone (its consumers are then stale only if its content changed), then run as usual."""
     orphaned = {}
     for intermediate, consumers in get_intermediate_outputs().items():
-        if os.path.exists(intermediate):
+        if os.path.exists(intermediate) or not was_built_before(intermediate):
             continue
         built = sorted({f for pattern in consumers for f in glob.glob(pattern)})
         if built:
