@@ -14,7 +14,8 @@ import pandas as pd
 import pytest
 from matplotlib.container import ErrorbarContainer
 
-from geneint.report.aggregate import aggregate, model_labels
+from geneint.report.aggregate import aggregate
+from geneint.report.plots import model_labels
 
 REPO = Path(__file__).resolve().parents[2]
 DANGO = "model~dango/split~random0/graphs~v9.1/dim~{dim}"

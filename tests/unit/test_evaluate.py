@@ -14,7 +14,7 @@ from geneint.evaluate.evaluate import (
     gene_names,
     write_prediction_table,
 )
-from geneint.train.predictions import write_predictions
+from geneint.train.predictions import read_predictions, write_predictions
 
 
 def _mixed(tmp_path):
@@ -56,8 +56,8 @@ def test_each_arity_can_have_its_own_strong_threshold(tmp_path):
 
 def test_the_prediction_table_names_genes_and_lists_test_sets_first(tmp_path):
     frame = _mixed(tmp_path)
-    table = write_prediction_table(tmp_path / "predictions.parquet", tmp_path / "p.tsv",
-                                   {"A000": "RAD51", "B000": "RAD52"})
+    table = write_prediction_table(read_predictions(tmp_path / "predictions.parquet"),
+                                   tmp_path / "p.tsv", {"A000": "RAD51", "B000": "RAD52"})
     written = pd.read_csv(tmp_path / "p.tsv", sep="\t", keep_default_na=False)
     assert len(written) == len(frame) == len(table)
     assert list(dict.fromkeys(written["role"])) == ["test", "val", "train"]

@@ -249,7 +249,9 @@ def was_built_before(path):
     """Snakemake has a record of making ``path`` (its metadata file, kept after a failure).
 
     A file that is missing because it is new (a channel or release added to the config) has
-    none, and is simply built."""
+    none, and is simply built. The record's path follows Snakemake's file persistence (base64
+    of the path, split at the file-name limit): its `workflow.persistence` is not set up yet
+    when the default target is evaluated."""
     metadata = os.path.join(".snakemake", "metadata")
     if not os.path.isdir(metadata):
         return False

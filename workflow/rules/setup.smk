@@ -70,18 +70,20 @@ def profile_placeholders():
     ]
 
 
+# The profile's resources are fixed once Snakemake has parsed its arguments: look once.
+PLACEHOLDERS = profile_placeholders()
 PLACEHOLDER_MESSAGE = (
-    f"the profile still has placeholders ({'; '.join(profile_placeholders())}): set them in its"
+    f"the profile still has placeholders ({'; '.join(PLACEHOLDERS)}): set them in its"
     " __variables__ block (profiles/slurm/config.yaml: account is your allocation, or null for"
     " none)"
 )
-if profile_placeholders():
+if PLACEHOLDERS:
     logger.warning(f"{PLACEHOLDER_MESSAGE}. Dry runs go ahead; a run refuses to start.")
 
 
 def refuse_placeholders():
     """Called when a real run starts (the Snakefile's onstart; dry runs skip it)."""
-    if profile_placeholders():
+    if PLACEHOLDERS:
         fail(PLACEHOLDER_MESSAGE)
 
 

@@ -119,17 +119,12 @@ def cmd_screen(args: argparse.Namespace) -> None:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
-    from geneint.evaluate.evaluate import (
-        evaluate_predictions,
-        gene_names,
-        write_prediction_table,
-    )
+    from geneint.evaluate.evaluate import evaluate_predictions, gene_names
 
     evaluate_predictions(args.predictions, args.split, args.fold, args.out,
                          strong_threshold=args.strong_threshold,
-                         strong_threshold_by_arity=args.strong_threshold_by_arity)
-    if args.table:
-        write_prediction_table(args.predictions, args.table, gene_names(args.sgd_features))
+                         strong_threshold_by_arity=args.strong_threshold_by_arity,
+                         table=args.table, names=gene_names(args.sgd_features))
 
 
 def cmd_aggregate(args: argparse.Namespace) -> None:

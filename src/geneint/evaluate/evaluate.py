@@ -88,12 +88,16 @@ def _json_safe(value: Any) -> Any:
 def evaluate_predictions(predictions_path: PathLike, split: PathLike, fold: int,
                          out: PathLike, strong_threshold: float = DEFAULT_STRONG_THRESHOLD,
                          strong_threshold_by_arity: dict[int, float] | None = None,
+                         table: PathLike | None = None, names: dict[str, str] | None = None,
                          ) -> dict[str, Any]:
     """Write ``metrics.json`` (``out``) for one model's predictions of one split fold.
-    ``strong_threshold_by_arity`` gives some arities their own strong threshold."""
+    ``strong_threshold_by_arity`` gives some arities their own strong threshold; ``table``
+    also writes ``predictions.tsv`` there, with standard gene ``names``."""
     by_arity = {int(a): float(t) for a, t in (strong_threshold_by_arity or {}).items()}
     predictions = read_predictions(predictions_path)
     check_against_split(predictions, read_split(split, fold), predictions_path)
+    if table is not None:
+        write_prediction_table(predictions, table, names or {})
     roles = [r for r in ("test", "val", "train") if r in set(predictions["role"])]
     metrics: dict[str, Any] = {
         role: metrics_for(predictions[predictions["role"] == role], strong_threshold, by_arity)
@@ -124,14 +128,13 @@ def gene_names(sgd_features: PathLike | None) -> dict[str, str]:
     return {gene: name for gene, name in zip(table["gene"], table["standard_name"]) if name}
 
 
-def write_prediction_table(predictions_path: PathLike, out: PathLike,
+def write_prediction_table(predictions: pd.DataFrame, out: PathLike,
                            names: dict[str, str]) -> pd.DataFrame:
     """``predictions.tsv``: the predictions with standard names beside the systematic ones.
 
     Columns: ``role``, ``set_id``, ``arity``, ``genes`` (systematic, ``+``-joined),
     ``names`` (standard names, the systematic one where a gene has none), ``tau``, ``tau_pred``
     (and ``tau_noise_free`` on synthetic data); test rows first, then validation, then train."""
-    predictions = read_predictions(predictions_path)
     columns = [c for c in ("gene_a", "gene_b", "gene_c") if c in predictions]
     genes = predictions[columns].fillna("").to_numpy()
     table = pd.DataFrame({

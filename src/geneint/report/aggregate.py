@@ -13,12 +13,10 @@ from pathlib import Path
 import pandas as pd
 
 from geneint.data.files import PathLike, atomic_output
-from geneint.report.plots import model_labels, plot_curves, plot_metrics, plot_models
-from geneint.report.tables import by_point, key_columns, point_of, summary_table
+from geneint.report.plots import plot_curves, plot_metrics, plot_models
+from geneint.report.tables import by_point, key_columns, summary_table
 
 log = logging.getLogger(__name__)
-
-__all__ = ["aggregate", "by_point", "model_labels", "point_of", "summary_table"]
 
 
 def aggregate(metric_files: list[PathLike], curve_files: list[PathLike],

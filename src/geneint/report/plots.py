@@ -174,17 +174,20 @@ def models_figure(summary: pd.DataFrame, points: pd.DataFrame, keys: list[str]) 
     fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels),
                                                       0.45 * len(points) + 2.4),
                              squeeze=False, sharey=True, layout="constrained")
+    # Each point's seed rows of the summary, for the dots (points with several seeds only).
+    seed_rows = {}
+    for i, row in points.iterrows():
+        if row["seeds"] >= 2:
+            match = np.ones(len(summary), dtype=bool)
+            for key in keys:
+                match &= (summary[key].astype(str) == str(row[key])).to_numpy()
+            seed_rows[i] = summary[match]
     for ax, name in zip(axes[0], panels, strict=True):
         mean = points[f"test_{name}_mean"]
         draw_bars(ax, mean, points.get(f"test_{name}_sd"), points["seeds"],
                   [colours[m] for m in points["model"]])
-        for i, row in points.iterrows():
-            if row["seeds"] < 2:
-                continue
-            seeds = summary
-            for key in keys:
-                seeds = seeds[seeds[key].astype(str) == str(row[key])]
-            values = pd.to_numeric(seeds[f"test_{name}"], errors="coerce").dropna()
+        for i, rows in seed_rows.items():
+            values = pd.to_numeric(rows[f"test_{name}"], errors="coerce").dropna()
             ax.plot(values, [i] * len(values), "k.", ms=4)
         if name == "pearson":
             oracle = value_column(points, "test_oracle_pearson")
