@@ -258,7 +258,7 @@ def was_built_before(path):
     max_len = os.pathconf(metadata, "PC_NAME_MAX") or 255
     encoded = base64.urlsafe_b64encode(path.encode()).decode()
     parts = [encoded[i : i + max_len - 1] for i in range(0, len(encoded), max_len - 1)]
-    parts = ["@" + part for part in parts[:-1]] + parts[-1:]
+    parts = [f"@{part}" for part in parts[:-1]] + parts[-1:]
     return os.path.exists(os.path.join(metadata, *parts))
 
 
