@@ -101,7 +101,7 @@ def test_same_seed_gives_identical_bytes(demo, tmp_path):
     synthesize(tmp_path, seed=0, scale="demo")
     first, second = _files(out), _files(tmp_path)
     assert sorted(first) == sorted(second)
-    assert len(first) == 7
+    assert len(first) == 9
     for name in first:
         assert first[name] == second[name], f"{name} differs between two runs with seed 0"
 
@@ -132,6 +132,8 @@ def test_manifest_lists_the_files(demo):
         "sgd_features": "sgd/SGD_features.tab",
         "truth_tau": "truth/tau_noise_free.tsv",
         "truth_factors": "truth/gene_factors.tsv",
+        "go_obo": "go/go-basic.obo",
+        "sgd_gaf": "go/sgd.gaf.gz",
     }
     assert on_disk["files"] == expected  # relative: the JSON does not depend on out_dir
     for key, rel in expected.items():

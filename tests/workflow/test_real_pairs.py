@@ -22,15 +22,17 @@ pytestmark = [pytest.mark.slow, pytest.mark.realdata]
 LOCAL_COPIES = {
     "dcell_train": "costanzo2016_dna_repair/GO_0006281_training_data_2016_0",
     "dcell_test": "costanzo2016_dna_repair/GO_0006281_testing_data_2016_0",
+    "dcell_topology": "costanzo2016_dna_repair/GO_0006281_topology",
     "dango_genes": "string_v9.1_partial/yeast_string_genes.txt",
     "sgd_features": "sgd/SGD_features.tab",
     **{f"dango_{c}": f"string_v9.1_partial/yeast_string_{c}_adjacency.txt"
        for c in ("neighborhood", "fusion", "cooccurence", "database")},
 }
 QUICK = {"pretrain": {"epochs": 2}, "train": {"epochs": 4, "patience": 100},
+         "dcell": {"epochs": 15},
          "baselines": {"random_forest": {"n_estimators": 40}}}
 SWEEP = """grid:
-  model: [dango, mean, additive, rf_pair_features, rf_embeddings]
+  model: [dango, dcell, mean, additive, rf_pair_features, rf_embeddings]
   split: [published]
 models:
   dango: {lambda_mode: [config]}
@@ -77,10 +79,11 @@ def test_the_shipped_config_names_only_public_urls(workflow_copy, snakemake):
     for name, spec in config["data"]["downloads"].items():
         assert spec["url"].startswith("https://raw.githubusercontent.com/"), name
         assert len(spec["sha256"]) == 64 and "local" not in spec, name
-    # Without local copies, the plan downloads every file (and trains all six models).
+    # Without local copies, the plan downloads every file (and trains all seven models).
     out = snakemake(workflow_copy, "-n", "--configfile", "config/costanzo_dna_repair.yaml")
     jobs = jobs_planned(out.stdout)
-    assert jobs["download_source"] == 8 and jobs["train_model"] == 3
+    assert jobs["download_source"] == 9 and jobs["train_model"] == 6
+    assert jobs["parse_ontology"] == 1 and jobs["interpret_dcell"] == 3
     assert jobs["fit_estimator"] == 15 and jobs["pretrain_network"] == 4
 
 
@@ -102,7 +105,7 @@ def test_every_model_has_a_row_and_the_baselines_match_known_values(real_run):
     summary = pd.read_csv(real_run / "results" / "costanzo_dna_repair" / "summary.tsv",
                           sep="\t")
     assert sorted(summary["model"]) == sorted(
-        ["dango", "mean", "additive", "rf_pair_features", "rf_embeddings"])
+        ["dango", "dcell", "mean", "additive", "rf_pair_features", "rf_embeddings"])
     by_model = summary.set_index("model")
     assert (by_model["test_n"] == 2868).all()
     # Per-gene effects explain part of ε on these pairs (test Pearson 0.285 with the
@@ -117,3 +120,18 @@ def test_every_model_has_a_row_and_the_baselines_match_known_values(real_run):
         "predictions.tsv")), sep="\t")
     assert (table["role"] == "test").sum() == 2868 and list(table["role"][:1]) == ["test"]
     assert table["names"].str.contains(r"\bRAD51\b").any()
+
+
+def test_dcell_runs_on_the_published_dna_repair_ontology(real_run):
+    processed = real_run / "data" / "processed" / "costanzo_dna_repair"
+    qc = json.loads((processed / "ontology.json.qc.json").read_text())
+    ontology = json.loads((processed / "ontology.json").read_text())
+    assert ontology["counts"]["terms"] == 21 and ontology["counts"]["genes"] == 162, qc
+    summary = pd.read_csv(real_run / "results" / "costanzo_dna_repair" / "summary.tsv",
+                          sep="\t").set_index("model")
+    # 15 epochs already learn more than the mean (the full run's numbers are in the README).
+    assert summary.loc["dcell", "test_pearson"] > 0.15
+    importance = pd.read_csv(next((real_run / "results" / "costanzo_dna_repair" /
+                                   "interpret").rglob("term_importance.tsv")), sep="\t")
+    assert len(importance) == 21 and importance["rlipp"].notna().sum() >= 15
+    assert set(importance["term"]) == {t["id"] for t in ontology["terms"]}

@@ -79,6 +79,18 @@ def gene_names_flag(wildcards, input):
     return f"--sgd-features {input.sgd}" if "sgd" in input.keys() else ""
 
 
+def get_ontology_sources(wildcards):
+    """The raw files of the ontology: GO's OBO and GAF, or a DCell topology file."""
+    if config["data"]["ontology_source"] == "dcell_topology":
+        return {"topology": raw_path("dcell_topology")}
+    return {"obo": raw_path("go_obo"), "gaf": raw_path("sgd_gaf")}
+
+
+def ontology_source_flags(wildcards, input):
+    keys = [key for key in ("obo", "gaf", "topology") if key in input.keys()]
+    return " ".join(f"--{key} {input[key]}" for key in keys)
+
+
 def get_raw_interaction_tables(wildcards):
     """Raw tables that feed interactions.parquet, keyed by source name."""
     return {name: raw_path(name) for name in config["data"]["interaction_sources"]}
@@ -198,13 +210,15 @@ def get_model_inputs(wildcards):
         inputs["pretrained"] = pretraining_outputs(point, "pretrained.pt")
     if "embeddings" in needs:
         inputs["embeddings"] = pretraining_outputs(point, "embeddings.pt")
+    if "ontology" in needs:
+        inputs["ontology"] = [f"{PROCESSED}/ontology.json"]
     return inputs
 
 
 def model_input_flags(wildcards, input):
     return " ".join(
         f"--{key} {' '.join(input[key])}"
-        for key in ("graphs", "pretrained", "embeddings")
+        for key in ("graphs", "pretrained", "embeddings", "ontology")
         if key in input.keys()
     )
 
@@ -228,6 +242,8 @@ def get_intermediate_outputs():
         predictions = f"results/{RUN}/train/{sweeps.point_path(point)}/seed*/predictions.parquet"
         built_from.setdefault(split_file_of(point), []).append(predictions)
         needs = MODELS[point["model"]].needs
+        if "ontology" in needs:
+            built_from.setdefault(f"{PROCESSED}/ontology.json", []).append(predictions)
         modes = set()
         if "graphs" in needs:
             modes.add(sweeps.graph_lambda_mode(point))
@@ -304,6 +320,12 @@ def get_final_outputs(wildcards):
         f"results/{RUN}/plots/metrics.png",
         f"results/{RUN}/plots/models.png",
         f"results/{RUN}/plots/training_curves.png",
+        *expand(
+            "results/{run}/interpret/{point}/seed{seed}/term_importance.tsv",
+            run=RUN,
+            point=[sweeps.point_path(p) for p in POINTS if p["model"] == "dcell"],
+            seed=SEEDS,
+        ),
     ]
 
 

@@ -11,6 +11,8 @@ if is_synthetic():
             ),
             kuzmin2018=raw_path("kuzmin2018"),
             sgd_features=raw_path("sgd_features"),
+            go_obo=raw_path("go_obo"),
+            sgd_gaf=raw_path("sgd_gaf"),
             truth=f"{SYNTHETIC_DIR}/truth/tau_noise_free.tsv",
             factors=f"{SYNTHETIC_DIR}/truth/gene_factors.tsv",
             manifest=f"{SYNTHETIC_DIR}/manifest.json",

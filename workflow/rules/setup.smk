@@ -112,6 +112,9 @@ RAW_FILENAMES = {
     "dcell_train": "training_data.txt",
     "dcell_test": "testing_data.txt",
     "dango_genes": "yeast_string_genes.txt",
+    "go_obo": "go-basic.obo",
+    "sgd_gaf": "sgd.gaf.gz",
+    "dcell_topology": "topology.txt",
     **{f"dango_{c}": f"yeast_string_{c}_adjacency.txt" for c in CHANNELS},
 }
 # `geneint parse interactions` flag of each interaction source.
@@ -124,7 +127,12 @@ INTERACTION_FLAGS = {
 }
 # The synthetic demo writes the same published formats into its own folder.
 SYNTHETIC_DIR = "data/raw/synthetic"
-SYNTHETIC_SUBDIRS = {"kuzmin2018": "kuzmin2018", "sgd_features": "sgd"}
+SYNTHETIC_SUBDIRS = {
+    "kuzmin2018": "kuzmin2018",
+    "sgd_features": "sgd",
+    "go_obo": "go",
+    "sgd_gaf": "go",
+}
 
 # --- the sweep -------------------------------------------------------------------------------
 SWEEP_FILE = display_path(config["sweep"])

@@ -111,3 +111,33 @@ rule evaluate_model:
         " --fold {params.fold} --strong-threshold {params.strong}"
         " --strong-threshold-by-arity {params.strong_by_arity} --out {output.metrics}"
         " --table {output.table} {params.names} > {log} 2>&1"
+
+
+# DCell only: which terms matter (RLIPP) and every term's output on the test sets.
+rule interpret_dcell:
+    input:
+        checkpoint=f"results/{TRAIN}/best.ckpt",
+        ontology=f"{PROCESSED}/ontology.json",
+        interactions=rules.parse_interactions.output[0],
+        genes=rules.build_gene_index.output[0],
+        split=get_split_file,
+    output:
+        importance="results/{run}/interpret/{point}/seed{seed}/term_importance.tsv",
+        activations="results/{run}/interpret/{point}/seed{seed}/term_activations.npz",
+    wildcard_constraints:
+        point=sweeps.point_pattern(["dcell"]),
+    log:
+        "logs/{run}/interpret/{point}/seed{seed}.log",
+    params:
+        fold=split_fold,
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    conda:
+        "../../envs/geneint.yaml"
+    shell:
+        "geneint interpret --checkpoint {input.checkpoint} --ontology {input.ontology}"
+        " --interactions {input.interactions} --genes {input.genes} --split {input.split}"
+        " --fold {params.fold} --threads {threads} --importance {output.importance}"
+        " --activations {output.activations} > {log} 2>&1"

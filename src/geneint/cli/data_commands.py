@@ -105,6 +105,41 @@ def cmd_parse_interactions(args: argparse.Namespace) -> None:
     qc.write(qc_path_for(args.out))
 
 
+def cmd_parse_ontology(args: argparse.Namespace) -> None:
+    from geneint.data.canonical import read_gene_index
+    from geneint.data.files import QCReport, qc_path_for
+    from geneint.data.ontology import read_dcell_topology, write_ontology
+    from geneint.data.ontology_filters import build_go_ontology, filter_ontology
+
+    if bool(args.obo) != bool(args.gaf):
+        args._parser.error("--obo and --gaf go together (or give --topology alone)")
+    genes = read_gene_index(args.genes)
+    if args.topology:
+        qc = QCReport([args.topology, args.genes])
+        ontology = filter_ontology(read_dcell_topology(args.topology), genes,
+                                   min_genes=args.min_genes, qc=qc)
+    else:
+        qc = QCReport([args.obo, args.gaf, args.genes])
+        ontology = build_go_ontology(
+            args.obo, args.gaf, genes, namespaces=args.namespaces, relations=args.relations,
+            drop_evidence=args.drop_evidence, min_genes=args.min_genes,
+            annotation_date_max=args.annotation_date_max, qc=qc)
+    write_ontology(ontology, args.out)
+    qc.info["ontology"] = ontology.counts()
+    qc.log_summary()
+    for stage in qc.info["stages"]:
+        log.info("%-10s %6d terms %6d edges %7d annotations %5d genes", stage["stage"],
+                 stage["terms"], stage["edges"], stage["annotations"], stage["genes"])
+    log.info("ontology: %(terms)d terms, %(genes)d genes, %(strata)d strata", ontology.counts())
+    log.info("-> %s", args.out)
+    qc.write(qc_path_for(args.out))
+
+
+def _none_or_int(text: str) -> int | None:
+    """``null``/``none`` (what a config's null becomes on a command line) → None."""
+    return None if text.lower() in ("null", "none") else int(text)
+
+
 def channel_lambda(text: str) -> tuple[str, float]:
     """``coexpression=0.1`` → (``coexpression``, 0.1), as the config schema bounds it."""
     from geneint.data.canonical import STRING_CHANNELS
@@ -222,6 +257,26 @@ def add_data_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--truth", default=None, help="noise-free τ TSV (synthetic data)")
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_parse_interactions)
+
+    p = parse_sub.add_parser(
+        "ontology", help="GO OBO + GAF, or a DCell topology file -> ontology.json",
+        description="Build DCell's ontology over the gene universe: from go-basic.obo and a GAF "
+                    "(--obo/--gaf, all filters) or from a DCell topology file (--topology, only "
+                    "restricted to the genes and filtered by redundancy and --min-genes).")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--obo", help="go-basic.obo (OBO 1.2); needs --gaf")
+    source.add_argument("--topology", help="DCell topology file (ROOT:/GENES:/TERMS: lines)")
+    p.add_argument("--gaf", help="GAF 2.x annotations (sgd.gaf.gz); with --obo")
+    p.add_argument("--genes", required=True, help="genes.tsv: the gene universe")
+    ontology_flags = p.add_argument_group("filters (config section ontology)")
+    config_flags(ontology_flags, "ontology")
+    for action in ontology_flags._group_actions:  # a config's null / [] on the command line
+        if action.dest == "annotation_date_max":
+            action.type = _none_or_int
+        elif action.dest == "drop_evidence":
+            action.nargs = "*"
+    p.add_argument("--out", required=True, help="ontology.json (QC report beside it)")
+    p.set_defaults(func=cmd_parse_ontology, _parser=p)
 
     p = sub.add_parser("graphs", help="network graphs over the gene index")
     graphs_sub = p.add_subparsers(dest="what", required=True)

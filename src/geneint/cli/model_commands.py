@@ -27,7 +27,8 @@ def _training_inputs(args: argparse.Namespace):
         out_dir=args.out, work_dir=getattr(args, "work_dir", None) or f"{args.out}.work",
         graphs=getattr(args, "graphs", None) or [],
         pretrained=getattr(args, "pretrained", None) or getattr(args, "embeddings", None) or [],
-        seed=args.seed, shuffle_labels=args.shuffle_labels)
+        ontology=getattr(args, "ontology", None), seed=args.seed,
+        shuffle_labels=args.shuffle_labels)
 
 
 def _architecture(args: argparse.Namespace):
@@ -66,6 +67,14 @@ def cmd_train(args: argparse.Namespace) -> None:
                              for key in config_node(dotted)["properties"]})
         fit_estimator(args.model, inputs, settings, threads=args.threads)
         return
+    devices = args.devices if args.devices == "auto" else int(args.devices)
+    if args.model == "dcell":
+        from geneint.train.dcell import DCellOptions, train_dcell
+
+        options = DCellOptions(**{key: getattr(args, key) for key in DCellOptions.__annotations__})
+        train_dcell(inputs, options, devices=devices, num_nodes=args.num_nodes,
+                    progress_bar=not args.no_progress_bar)
+        return
     from geneint.train.dango import DangoTraining, train_dango
 
     options = DangoTraining(
@@ -77,8 +86,7 @@ def cmd_train(args: argparse.Namespace) -> None:
         embedding_seed=args.embedding_seed, recon_loss=args.recon_loss or "spec",
         recon_impl=args.recon_impl, freeze_embedding=args.freeze_embedding,
         tensorboard=args.tensorboard)
-    train_dango(inputs, _architecture(args), options,
-                devices=args.devices if args.devices == "auto" else int(args.devices),
+    train_dango(inputs, _architecture(args), options, devices=devices,
                 num_nodes=args.num_nodes, progress_bar=not args.no_progress_bar)
 
 
@@ -127,6 +135,14 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
                          table=args.table, names=gene_names(args.sgd_features))
 
 
+def cmd_interpret(args: argparse.Namespace) -> None:
+    from geneint.evaluate.interpret import interpret_dcell
+
+    use_threads(args.threads)
+    interpret_dcell(args.checkpoint, args.ontology, args.interactions, args.genes, args.split,
+                    args.fold, args.importance, args.activations, max_fit_sets=args.max_fit_sets)
+
+
 def cmd_aggregate(args: argparse.Namespace) -> None:
     from geneint.report.aggregate import aggregate
 
@@ -168,6 +184,9 @@ def _add_model_parser(models: argparse._SubParsersAction, spec: ModelSpec) -> No
     if "embeddings" in spec.needs:
         g.add_argument("--embeddings", nargs="+", required=True,
                        help="embeddings.pt per network (from geneint pretrain)")
+    if "ontology" in spec.needs:
+        g.add_argument("--ontology", required=True,
+                       help="ontology.json (from geneint parse ontology)")
     g.add_argument("--out", required=True,
                    help="folder for predictions.parquet, train_summary.json (and, for neural "
                         "models, best.ckpt and metrics.csv)")
@@ -186,9 +205,10 @@ def _add_model_parser(models: argparse._SubParsersAction, spec: ModelSpec) -> No
     add_flags(settings, knobs, axes=True)
     for dotted in spec.settings:
         config_flags(settings, dotted)
-    if spec.runner == "neural":
+    if spec.name == "dango":
         run.add_argument("--freeze-embedding", action="store_true",
                          help="keep the shared embedding table at its pretraining values")
+    if spec.runner == "neural":
         run.add_argument("--devices", default="auto",
                          help="processes (GPUs) per node; 'auto' takes them from the launcher "
                               "(srun, torchrun, submitit), else 1")
@@ -245,6 +265,24 @@ def add_model_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("train_args", nargs=argparse.REMAINDER,
                    help="-- then the arguments of `geneint train` (model first; with --out)")
     p.set_defaults(func=cmd_submit)
+
+    p = sub.add_parser(
+        "interpret", help="a trained DCell's term importance (RLIPP) and per-term test outputs",
+        description="RLIPP per term: ridge models from the term's neurons and from its inputs "
+                    "(children's neurons, direct genes' states), fitted on the training sets and "
+                    "scored by Pearson on the test sets; and every term's head on every test set.")
+    p.add_argument("--checkpoint", required=True, help="best.ckpt of a trained DCell")
+    p.add_argument("--ontology", required=True, help="the ontology.json it was trained on")
+    p.add_argument("--interactions", required=True, help="interactions.parquet")
+    p.add_argument("--genes", required=True, help="genes.tsv")
+    p.add_argument("--split", required=True, help="the split file it was trained on")
+    p.add_argument("--fold", type=int, default=0)
+    p.add_argument("--max-fit-sets", type=int, default=20_000,
+                   help="training sets the ridge models are fitted on (a seeded sample)")
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--importance", required=True, help="term_importance.tsv to write")
+    p.add_argument("--activations", required=True, help="term_activations.npz to write")
+    p.set_defaults(func=cmd_interpret)
 
     p = sub.add_parser("screen", help="score every pair/triple of a gene set; keep the top k")
     p.add_argument("--checkpoint", required=True, help="best.ckpt of a trained DANGO")

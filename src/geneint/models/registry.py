@@ -22,8 +22,9 @@ from dataclasses import dataclass, field
 
 #: Inputs a model can need, besides the interactions, the gene index and the split: the
 #: network graphs of its STRING release, the pretrained networks (``pretrained.pt``: encoders,
-#: heads, embedding table) or only their gene embeddings (``embeddings.pt``).
-NEEDS = ("graphs", "pretrained", "embeddings")
+#: heads, embedding table), only their gene embeddings (``embeddings.pt``), or the filtered
+#: ontology (``ontology.json``).
+NEEDS = ("graphs", "pretrained", "embeddings", "ontology")
 RUNNERS = ("neural", "estimator")
 
 
@@ -73,6 +74,10 @@ MODELS: dict[str, ModelSpec] = {spec.name: spec for spec in (
               "on validation",
               needs=frozenset({"embeddings"}), input_axes=_PRETRAINING_AXES,
               settings=("baselines.xgboost",)),
+    ModelSpec("dcell", "neural",
+              "DCell: a visible neural network with one subsystem per ontology term (its "
+              "children's outputs and its own genes' states), leaves to root, a head per term",
+              needs=frozenset({"ontology"}), settings=("dcell",)),
 )}
 
 

@@ -40,6 +40,16 @@ def log_cosh(pred: Tensor, target: Tensor) -> Tensor:
     return (x + F.softplus(-2.0 * x) - math.log(2.0)).mean()
 
 
+def mse(pred: Tensor, target: Tensor) -> Tensor:
+    """Mean squared error (DCell's loss)."""
+    return F.mse_loss(pred, target)
+
+
+#: Regression losses of set models, by config name.
+SET_LOSSES = {"log_cosh": log_cosh, "mse": mse}
+AUXILIARY_REDUCTIONS = ("mean", "sum")
+
+
 def selection_pearson(pred: Tensor, target: Tensor) -> float:
     """Pearson over a whole set for model selection; NaN when undefined (constant input)."""
     pred, target = pred.detach().double().flatten(), target.detach().double().flatten()

@@ -2,11 +2,12 @@
 
 :class:`SetRegression` receives its :class:`~geneint.models.base.SetModel` (Lightning style: the
 system owns the loss, the optimiser and the logging; the model is a plain ``nn.Module``). Loss:
-log-cosh on standardised τ (docs/dango.md §5), plus, when given, a gene-level auxiliary loss
-weighted by the α schedule (:func:`~geneint.train.objectives.alpha_at`) —
-``loss = α · auxiliary + (1 − α) · interaction`` — and per-set auxiliary predictions if the
-model returns them. Validation Pearson is computed on the published scale over the whole
-validation set, gathered from every DDP rank.
+log-cosh (DANGO, docs/dango.md §5) or MSE (DCell) on standardised τ, plus, when given, a
+gene-level auxiliary loss weighted by the α schedule (:func:`~geneint.train.objectives.alpha_at`)
+— ``loss = α · auxiliary + (1 − α) · interaction`` — and per-set auxiliary predictions if the
+model returns them (``interaction + w · (mean or sum over the A auxiliary predictions of their
+loss)``; the sum weighs them A times more). Validation Pearson is computed on the published
+scale over the whole validation set, gathered from every DDP rank.
 """
 
 from __future__ import annotations
@@ -21,7 +22,12 @@ import torch
 from torch import Tensor
 
 from geneint.models.base import SetModel
-from geneint.train.objectives import alpha_at, log_cosh, selection_pearson
+from geneint.train.objectives import (
+    AUXILIARY_REDUCTIONS,
+    SET_LOSSES,
+    alpha_at,
+    selection_pearson,
+)
 from geneint.train.sets import TauScale
 
 log = logging.getLogger(__name__)
@@ -61,7 +67,9 @@ class SetRegression(L.LightningModule):
             sets); predictions are mapped back. :obj:`None`: the identity.
         lr, weight_decay, scheduler, max_epochs: the optimiser (AdamW) and its schedule.
         alpha_schedule, alpha, alpha_epochs: weight of the auxiliary loss per epoch.
-        auxiliary_set_weight: weight of per-set auxiliary predictions, if the model has them.
+        loss: the regression loss, ``log_cosh`` or ``mse`` (:data:`SET_LOSSES`).
+        auxiliary_set_weight, auxiliary_reduction: weight of per-set auxiliary predictions, if
+            the model has them, and whether their losses are averaged or summed.
         frozen: parameter-name prefixes kept at their initial values (e.g. ``embedding.``).
         input_names: names of the model's non-module inputs in order (e.g. networks), checked
             when they are attached again after loading.
@@ -72,9 +80,15 @@ class SetRegression(L.LightningModule):
                  weight_decay: float = 1e-4, scheduler: str = "cosine", max_epochs: int = 50,
                  alpha_schedule: str = "constant", alpha: float = 0.001,
                  alpha_epochs: int = 10, auxiliary_set_weight: float = 0.3,
+                 loss: str = "log_cosh", auxiliary_reduction: str = "mean",
                  frozen: Sequence[str] = (), input_names: Sequence[str] = ()) -> None:
         super().__init__()
         alpha_at(alpha_schedule, 0, alpha, alpha_epochs)  # validate early
+        if loss not in SET_LOSSES:
+            raise ValueError(f"unknown loss {loss!r}; choose one of {sorted(SET_LOSSES)}")
+        if auxiliary_reduction not in AUXILIARY_REDUCTIONS:
+            raise ValueError(f"unknown auxiliary reduction {auxiliary_reduction!r}; choose one "
+                             f"of {AUXILIARY_REDUCTIONS}")
         self.save_hyperparameters(ignore=["model"])
         self.model = model
         self.tau_scale = TauScale.from_json(tau_scale) if tau_scale else None
@@ -132,10 +146,13 @@ class SetRegression(L.LightningModule):
         inputs = self.inputs()
         state = self.model.prepare(inputs)
         pred, aux_pred = self._score(state, genes, mask)
-        interaction = log_cosh(pred, y)
+        loss_fn = SET_LOSSES[self.hparams.loss]
+        interaction = loss_fn(pred, y)
         loss = interaction
-        if aux_pred is not None:
-            aux_sets = log_cosh(aux_pred, y.unsqueeze(-1).expand_as(aux_pred))
+        if aux_pred is not None and aux_pred.shape[-1]:
+            aux_sets = loss_fn(aux_pred, y.unsqueeze(-1).expand_as(aux_pred))
+            if self.hparams.auxiliary_reduction == "sum":
+                aux_sets = aux_sets * aux_pred.shape[-1]
             loss = loss + self.hparams.auxiliary_set_weight * aux_sets
             self.log("train/auxiliary_sets", aux_sets, on_step=False, on_epoch=True,
                      batch_size=len(y), sync_dist=True)

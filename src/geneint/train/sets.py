@@ -29,8 +29,9 @@ GENE_COLUMNS = ["gene_a", "gene_b", "gene_c"]
 class TrainingInputs:
     """The canonical files a model is trained from, and where its outputs go.
 
-    ``graphs`` and ``pretrained`` hold what the model needs (the registry's ``needs``), else
-    stay empty. ``shuffle_labels`` is the negative control (see :class:`InteractionDataModule`).
+    ``graphs``, ``pretrained`` and ``ontology`` hold what the model needs (the registry's
+    ``needs``), else stay empty. ``shuffle_labels`` is the negative control (see
+    :class:`InteractionDataModule`).
     """
 
     interactions: PathLike
@@ -41,6 +42,7 @@ class TrainingInputs:
     work_dir: PathLike | None = None
     graphs: list[PathLike] = field(default_factory=list)
     pretrained: list[PathLike] = field(default_factory=list)
+    ontology: PathLike | None = None
     seed: int = 0
     shuffle_labels: bool = False
 

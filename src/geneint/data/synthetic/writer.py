@@ -22,6 +22,7 @@ from geneint.data.genes import write_sgd_features
 from geneint.data.kuzmin import write_kuzmin2018_tsv
 from geneint.data.string_writer import write_string_links
 from geneint.data.synthetic.genes import draw_factors, make_genes, sgd_feature_frame
+from geneint.data.synthetic.ontology import GAF_FILE, GO_OBO_FILE, write_synthetic_go
 from geneint.data.synthetic.scales import (
     MIN_COMBINED_SCORE,
     RELEASES,
@@ -65,9 +66,10 @@ def synthesize(out_dir: PathLike, seed: int = 0, scale: str | ScaleSpec = "demo"
     """Write a complete synthetic raw data set (see the package docstring) into ``out_dir``.
 
     Args:
-        out_dir: folder that receives ``string/``, ``kuzmin2018/``, ``sgd/``, ``truth/`` and
-            ``manifest.json``; existing files are replaced atomically.
-        seed: everything is drawn from ``numpy.random.default_rng(seed)``; the same seed gives
+        out_dir: folder that receives ``string/``, ``kuzmin2018/``, ``sgd/``, ``go/``,
+            ``truth/`` and ``manifest.json``; existing files are replaced atomically.
+        seed: everything is drawn from ``numpy.random.default_rng(seed)`` (the GO files from
+            their own stream, ``default_rng([seed, RNG_STREAM])``); the same seed gives
             byte-identical files.
         scale: ``"demo"`` (600 genes, ~20k trigenic rows), ``"seed"`` (6,607 genes, ~91k
             trigenic rows) or a :class:`ScaleSpec`.
@@ -114,6 +116,8 @@ def synthesize(out_dir: PathLike, seed: int = 0, scale: str | ScaleSpec = "demo"
         "sgd_features": SGD_FILE,
         "truth_tau": TRUTH_FILE,
         "truth_factors": FACTORS_FILE,
+        "go_obo": GO_OBO_FILE,
+        "sgd_gaf": GAF_FILE,
     }
     for version, release in zip(RELEASES, (v9, v11), strict=True):
         write_string_links(release.frame(genes.names), out_dir / files[f"string_v{version}"],
@@ -127,6 +131,10 @@ def synthesize(out_dir: PathLike, seed: int = 0, scale: str | ScaleSpec = "demo"
         **{f"z{d + 1}": factors.z[:, d] for d in range(factors.z.shape[1])},
     })
     write_text_atomic(out_dir / FACTORS_FILE, _tsv(factor_frame, float_format="%.6f"))
+    # Its own random stream: the files above do not change with the ontology generator.
+    go_stats = write_synthetic_go(out_dir, genes, factors, seed)
+    log.info("GO: %s terms (%s obsolete), %s GAF rows", f"{go_stats['obo']['terms']:,}",
+             go_stats["obo"]["obsolete_terms"], f"{go_stats['gaf']['rows']:,}")
 
     tri = screen.gene_sets[:, 2] >= 0
     tau_tri = screen.tau_noise_free[tri]
@@ -173,6 +181,7 @@ def synthesize(out_dir: PathLike, seed: int = 0, scale: str | ScaleSpec = "demo"
             "fraction_tau_above_0.05": round(float((tau_tri > 0.05).mean()), 4)
             if len(tau_tri) else None,
         },
+        "go": go_stats,
     }
     write_text_atomic(out_dir / MANIFEST_FILE, json.dumps(manifest, indent=2) + "\n")
     log.info("screen: %s trigenic + %s digenic rows, %s genes, %d repeated triples; noise sd "

@@ -1,0 +1,156 @@
+"""DCell's training epoch at seed scale against DANGO's joint epoch, and the stratum-batched
+DCell against the per-term loop — medians over repeated runs, each run in a fresh process.
+
+    python bench/dcell_epoch.py [--data bench/.data] [--repeats 3] [--threads 2]
+
+Data: the seed-scale synthetic set of ``bench/seed_scale.py`` (6,607 genes, ~91k triples), plus
+its synthetic GO (go-basic.obo + sgd.gaf.gz) through ``geneint parse ontology`` with the default
+filters. Setups, each one training epoch (validation excluded) normalised to 91k triples:
+
+- ``dango``: DANGO's joint epoch as the workflow trains it (``seed_scale.py joint``, setup
+  ``fast``: sparse reconstruction, batch 1,024, 960 reconstruction genes per step);
+- ``dcell``: :class:`~geneint.models.dcell.DCell` with the config's defaults (batch 800);
+- ``dcell per-term``: :class:`~geneint.models.dcell_reference.DCellPerTerm` (one Linear per
+  term, a Python loop), timed on ``--per-term-batches`` batches and extrapolated to the epoch.
+
+Rows are printed and appended to ``bench/results.jsonl``; ``docs/benchmarks.md`` quotes them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import seed_scale  # noqa: E402  (the shared data preparation and timers)
+
+
+def prepare_ontology(data: Path) -> Path:
+    """``ontology.json`` of the seed-scale data (the synthetic GO, default filters)."""
+    processed, raw = data / "processed", data / "raw"
+    out = processed / "ontology.json"
+    if out.exists():
+        return out
+    if not (raw / "go" / "go-basic.obo").exists():  # data prepared before the GO existed
+        seed_scale.geneint("synth", "--out", str(raw), "--seed", "0", "--scale", "seed")
+    seed_scale.geneint("parse", "ontology", "--obo", str(raw / "go" / "go-basic.obo"),
+                       "--gaf", str(raw / "go" / "sgd.gaf.gz"), "--genes",
+                       str(processed / "genes.tsv"), "--out", str(out))
+    return out
+
+
+def measure_dcell(data: Path, per_term: bool, batches: int | None, epochs: int) -> dict:
+    from geneint.data.ontology import read_ontology
+    from geneint.models.dcell_reference import DCellPerTerm
+    from geneint.train.data import InteractionDataModule
+    from geneint.train.dcell import DCellOptions, build_dcell_module
+
+    processed = data / "processed"
+    options = DCellOptions.defaults(epochs=epochs)
+    datamodule = InteractionDataModule(processed / "interactions.parquet",
+                                       processed / "genes.tsv",
+                                       processed / "splits" / "random.parquet", 0,
+                                       batch_size=options.batch_size)
+    datamodule.setup("fit")
+    ontology = read_ontology(processed / "ontology.json")
+    module = build_dcell_module(datamodule, ontology, options)
+    if per_term:
+        module.model = DCellPerTerm(**module.hparams.model_config)
+    timer = seed_scale.EpochTimer()
+    extra = {"limit_train_batches": batches} if batches else {}
+    trainer = seed_scale._trainer(epochs, timer, validate=False, **extra)
+    trainer.fit(module, datamodule=datamodule)
+    train_sets = len(datamodule.sets["train"].tau)
+    full = math.ceil(train_sets / options.batch_size)
+    scale = seed_scale.SEED_TRIPLES / train_sets * (full / min(batches or full, full))
+    return {"epoch_seconds": timer.seconds, "train_triples": train_sets,
+            "epoch_seconds_91k": [s * scale for s in timer.seconds],
+            "terms": len(ontology), "genes": len(ontology.all_genes),
+            "strata": len(ontology.strata()),
+            "parameters": sum(p.numel() for p in module.model.parameters())}
+
+
+def run_child(data: Path, threads: int, *options: str) -> dict:
+    cmd = [sys.executable, __file__, "_child", "--data", str(data), "--threads", str(threads),
+           *options]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    for line in proc.stdout.splitlines():
+        if line.startswith("RESULT "):
+            return json.loads(line[len("RESULT "):])
+    raise SystemExit(f"{' '.join(cmd)} failed:\n{proc.stderr[-3000:]}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("what", nargs="?", default="all", choices=("all", "_child"))
+    parser.add_argument("--data", default=str(HERE / ".data"))
+    parser.add_argument("--scale", choices=("seed", "demo"), default="seed",
+                        help="demo: the 600-gene demo data, to check the script runs (tests)")
+    parser.add_argument("--results", default=str(HERE / "results.jsonl"))
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--per-term-batches", type=int, default=6,
+                        help="batches the per-term loop is timed on (then extrapolated)")
+    parser.add_argument("--per-term", action="store_true")  # child only
+    parser.add_argument("--batches", type=int, default=0)  # child only
+    args = parser.parse_args()
+    data = Path(args.data)
+    if args.what == "_child":
+        import torch
+
+        torch.set_num_threads(args.threads)
+        result = measure_dcell(data, args.per_term, args.batches or None, args.epochs)
+        result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print("RESULT " + json.dumps(result), flush=True)
+        return
+    seed_scale.prepare(data, args.scale)
+    prepare_ontology(data)
+    info = {**seed_scale.machine(), "threads": args.threads, "repeats": args.repeats,
+            "scale": args.scale, "command": " ".join(sys.argv),
+            "date": time.strftime("%Y-%m-%d %H:%M")}
+    print(f"# {info['cpu']}, {info['cores']} cores, torch {info['torch']}, "
+          f"{args.threads} threads, median of {args.repeats}")
+    setups = {
+        "dango": lambda: seed_scale.run_child(
+            data, args.threads, "joint", "--recon-impl", "sparse", "--batch-size", "1024",
+            "--recon-genes", "960", "--epochs", str(args.epochs)),
+        "dcell": lambda: run_child(data, args.threads, "--epochs", str(args.epochs)),
+        "dcell per-term": lambda: run_child(data, args.threads, "--per-term", "--epochs", "2",
+                                            "--batches", str(args.per_term_batches)),
+    }
+    rows = {}
+    for setup, measure in setups.items():
+        results = [measure() for _ in range(args.repeats)]
+        runs = [seed_scale.median_epoch(r, "epoch_seconds_91k") for r in results]
+        rows[setup] = {"benchmark": "training epoch over 91k triples (s)", "setup": setup,
+                       "runs": runs, "median": statistics.median(runs),
+                       "peak_rss_mb": max(r["peak_rss_mb"] for r in results),
+                       **{k: results[0][k] for k in ("terms", "genes", "strata", "parameters")
+                          if k in results[0]}}
+        print(f"{setup:16s} {rows[setup]['median']:9.2f} s  (runs "
+              f"{', '.join(f'{r:.3g}' for r in runs)}; peak RSS "
+              f"{rows[setup]['peak_rss_mb']:.0f} MB)", flush=True)
+    dcell = rows["dcell"]
+    dcell["vs_dango"] = dcell["median"] / rows["dango"]["median"]
+    dcell["per_term_speedup"] = rows["dcell per-term"]["median"] / dcell["median"]
+    print(f"DCell / DANGO epoch: {dcell['vs_dango']:.2f}x (target <= 2x); stratum-batched vs "
+          f"per-term loop: {dcell['per_term_speedup']:.1f}x faster; ontology "
+          f"{dcell.get('terms')} terms over {dcell.get('genes')} genes, {dcell.get('strata')} "
+          f"strata, {dcell.get('parameters'):,} parameters")
+    with open(args.results, "a") as log:
+        for row in rows.values():
+            log.write(json.dumps({**row, "machine": info}) + "\n")
+
+
+if __name__ == "__main__":
+    main()
