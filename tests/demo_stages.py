@@ -1,4 +1,5 @@
-"""Build a small data set through the real CLI stages (synth → parse → genes → graphs → split),
+"""Build a small data set through the real CLI stages (synth → parse → genes → graphs → split,
+and the ontology),
 for tests of training and evaluation. Every stage runs exactly as a workflow rule would run it."""
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ class PreparedData:
     genes: Path
     interactions: Path
     split: Path
+    ontology: Path
     graphs: list[Path] = field(default_factory=list)
 
     def pretrain_dir(self, graph: Path, tag: str = "spec") -> Path:
@@ -56,7 +58,10 @@ def prepare(root: Path, scale: str | ScaleSpec = TINY, seed: int = 0,
     split_path = processed / "splits" / f"{split}.parquet"
     run("split", "--interactions", str(interactions), "--kind", split, "--seed", str(seed),
         "--heldout-genes", "0.3", "--out", str(split_path))
-    data = PreparedData(root, genes, interactions, split_path)
+    ontology = processed / "ontology.json"
+    run("parse", "ontology", "--obo", str(raw / "go" / "go-basic.obo"), "--gaf",
+        str(raw / "go" / "sgd.gaf.gz"), "--genes", str(genes), "--out", str(ontology))
+    data = PreparedData(root, genes, interactions, split_path, ontology)
     for channel in channels:
         out = processed / "graphs" / f"string_v9.1_{channel}.npz"
         run("graphs", "build", "--network", f"string_v9.1_{channel}", "--edges", *edges,

@@ -59,8 +59,14 @@ def test_the_batched_model_equals_the_per_term_loop(arity, per_octave):
     reference.train()
     model.score(None, genes, mask)[0].sum().backward()
     reference.score(None, genes, mask)[0].sum().backward()
-    torch.testing.assert_close(model.head_bias.grad,
-                               torch.cat([h.bias.grad for h in reference.heads]))
+    located = {t: (g, i) for g in model.groups for i, t in enumerate(g.terms)}
+    for t, linear in enumerate(reference.linears):
+        group, i = located[t]
+        width, n_inputs = group.widths[i], group.n_inputs[i]
+        torch.testing.assert_close(group.weight.grad[i, :width, :n_inputs], linear.weight.grad,
+                                   rtol=1e-4, atol=1e-5)
+        torch.testing.assert_close(group.head_bias.grad[i], reference.heads[t].bias.grad,
+                                   rtol=1e-4, atol=1e-5)
 
 
 def test_a_term_sees_exactly_the_genes_of_its_subtree():
@@ -84,7 +90,7 @@ def test_a_leaf_reads_only_its_direct_genes_and_padding_never_learns():
     ontology = random_ontology()
     model, _, config = model_and_reference(ontology, buckets_per_octave=1)
     for group in model.groups:
-        gene_columns = group.gene_columns.split(group.gene_counts)
+        gene_columns = group.gene_rows.split(group.gene_counts)
         for i, t in enumerate(group.terms):
             assert set(gene_columns[i].tolist()) == set(config["genes"][t])
             assert group.children_of[i] == config["children"][t]
@@ -96,6 +102,9 @@ def test_a_leaf_reads_only_its_direct_genes_and_padding_never_learns():
             grad = group.weight.grad[i].clone()
             grad[:model.widths[t], :n_inputs] = 0
             assert not grad.any(), "padding received a gradient"
+            head = group.head_weight.grad[i, 0].clone()
+            head[:model.widths[t]] = 0
+            assert not head.any(), "a padded row's head received a gradient"
 
 
 def test_term_widths_and_buckets():
@@ -114,7 +123,7 @@ def test_the_dna_repair_topology_builds_a_model_of_its_21_terms(shared_data):
     assert len(config["widths"]) == 21 and config["num_genes"] == 163
     assert config["widths"][-1] == math.ceil(0.3 * 162)  # the root: 49 neurons
     model = DCell(**config)
-    assert len(model.stratum_spans) == 5
+    assert model.num_strata == 5
 
 
 def test_ontology_genes_outside_the_gene_index_are_an_error():

@@ -152,6 +152,17 @@ def test_dango_training_defaults_are_the_workflow_defaults():
     assert options.alpha_schedule == model_axes("dango")["alpha_schedule"]["default"][0]
 
 
+def test_dcell_trained_by_hand_is_the_workflow_dcell():
+    from geneint.train.dcell import DCellOptions
+
+    args = _defaults(["train", "dcell", "--interactions", "i", "--genes", "g", "--split", "s",
+                      "--ontology", "o.json", "--out", "o"])
+    by_hand = DCellOptions(**{key: getattr(args, key) for key in DCellOptions.__annotations__})
+    assert by_hand == DCellOptions.defaults()
+    assert by_hand.aux_reduction == "sum" and by_hand.aux_weight == 0.3
+    assert by_hand.min_neurons == 20 and by_hand.neuron_ratio == 0.3
+
+
 def _subcommand_parsers(parser: argparse.ArgumentParser, prog: str = "geneint"):
     """Every (sub)command's parser, nested ones (``graphs build``, ``train dango``) included."""
     yield prog, parser

@@ -156,6 +156,19 @@ def test_adding_a_model_runs_only_that_models_jobs(finished_demo, snakemake):
                                         "evaluate_model": 1, "aggregate_metrics": 1, "all": 1}
 
 
+def test_adding_dcell_builds_the_ontology_and_runs_only_its_jobs(finished_demo, snakemake):
+    (finished_demo / "sweep_dcell.yaml").write_text(
+        sweep_with_models("dango", "additive", "mean", "dcell"))
+    out = snakemake(finished_demo, "-n", "--config", "sweep=sweep_dcell.yaml")
+    # The demo's synthetic GO is already there (written with the other raw files).
+    assert jobs_planned(out.stdout) == {"parse_ontology": 1, "train_model": 1,
+                                        "interpret_dcell": 1, "evaluate_model": 1,
+                                        "aggregate_metrics": 1, "all": 1}
+    (finished_demo / "dcell_epochs.yaml").write_text("dcell:\n  epochs: 7\n")
+    out = snakemake(finished_demo, "-n", "--configfile", "dcell_epochs.yaml")
+    assert "train_model" not in jobs_planned(out.stdout)  # not in the default grid
+
+
 def test_changing_a_baseline_setting_reruns_only_that_model(finished_demo, snakemake):
     (finished_demo / "alphas.yaml").write_text("baselines:\n  additive:\n    alphas: [1.0]\n")
     out = snakemake(finished_demo, "-n", "--configfile", "alphas.yaml")

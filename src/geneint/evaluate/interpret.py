@@ -20,6 +20,7 @@ import logging
 import numpy as np
 import pandas as pd
 import torch
+from scipy import sparse
 from scipy.stats import pearsonr
 from sklearn.linear_model import RidgeCV
 
@@ -41,11 +42,12 @@ def neurons_and_outputs(module, sets: SetTensors, batch_size: int = 4096,
     for start in range(0, len(sets.tau), batch_size):
         genes = sets.genes[start:start + batch_size]
         mask = sets.mask[start:start + batch_size]
-        h = module.model.neurons(genes, mask)
-        heads = module.model.term_outputs(h)
+        heads, chunks = module.model.run(genes, mask)
+        heads = heads.t()
         arity = mask.sum(-1, keepdim=True).expand_as(heads)
         outputs.append(module.published_scale(heads, arity).numpy())
-        neurons.append(h.numpy())
+        order = sorted(range(len(chunks)), key=module.model.term_start.__getitem__)
+        neurons.append(torch.cat([chunks[t] for t in order]).t().numpy())
     return np.concatenate(neurons), np.concatenate(outputs)
 
 
@@ -63,15 +65,12 @@ def _ridge_pearson(fit_x: np.ndarray, fit_y: np.ndarray, test_x: np.ndarray,
     return _pearson(model.predict(test_x), test_y)
 
 
-def gene_states(sets: SetTensors, genes: list[int]) -> np.ndarray:
-    """(n, len(genes)) 0/1: is each of ``genes`` perturbed in each set."""
-    column = {g: i for i, g in enumerate(genes)}
-    out = np.zeros((len(sets.tau), len(genes)), dtype=np.float32)
-    for row, (g, m) in enumerate(zip(sets.genes.tolist(), sets.mask.tolist(), strict=True)):
-        for gene, real in zip(g, m, strict=True):
-            if real and gene in column:
-                out[row, column[gene]] = 1.0
-    return out
+def perturbations(sets: SetTensors, num_genes: int) -> sparse.csr_matrix:
+    """(n, G) 0/1 sparse: which genes each set perturbs."""
+    rows = torch.arange(len(sets.tau)).unsqueeze(1).expand_as(sets.genes)[sets.mask].numpy()
+    cols = sets.genes[sets.mask].numpy()
+    return sparse.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)),
+                             shape=(len(sets.tau), num_genes))
 
 
 def term_importance(module, ontology: Ontology, gene_names: list[str], fit: SetTensors,
@@ -88,6 +87,8 @@ def term_importance(module, ontology: Ontology, gene_names: list[str], fit: SetT
     index = {t: i for i, t in enumerate(ontology.terms)}
     row_of = {g: i for i, g in enumerate(gene_names)}
     fit_y, test_y = fit.tau.numpy(), test.tau.numpy()
+    states = {id(fit): perturbations(fit, len(gene_names)),
+              id(test): perturbations(test, len(gene_names))}
     rows = []
     for t, term in enumerate(ontology.terms):
         own = model.term_slice(t)
@@ -95,7 +96,8 @@ def term_importance(module, ontology: Ontology, gene_names: list[str], fit: SetT
         direct = [row_of[g] for g in ontology.genes[term]]
 
         def inputs(h: np.ndarray, sets: SetTensors, kids=kids, direct=direct) -> np.ndarray:
-            return np.concatenate([h[:, k] for k in kids] + [gene_states(sets, direct)], axis=1)
+            genes = states[id(sets)][:, direct].toarray()
+            return np.concatenate([h[:, k] for k in kids] + [genes], axis=1)
 
         rho_term = _ridge_pearson(fit_h[:, own], fit_y, test_h[:, own], test_y)
         rho_inputs = _ridge_pearson(inputs(fit_h, fit), fit_y, inputs(test_h, test), test_y)

@@ -84,131 +84,128 @@ class DCell(SetModel):
             height[t] = 1 + max((height[c] for c in kids), default=-1)
         if num_terms and height[-1] != max(height):
             raise ValueError("the last term must be the root")
-        # Neurons are laid out stratum by stratum, group by group, term by term.
+        # Groups of terms of one stratum with similar shapes, strata in order; neurons are
+        # numbered group by group, term by term (``term_slice``).
         self.term_start = [0] * num_terms
-        offset = 0
-        self.stratum_spans: list[tuple[int, int]] = []
-        self.stratum_terms: list[list[int]] = []
         self.groups = nn.ModuleList()
-        self.stratum_group_ids: list[list[int]] = []
-        self.norms = nn.ModuleList()
-        strata = [[t for t in range(num_terms) if height[t] == h]
-                  for h in range(max(height, default=-1) + 1)]
-        for stratum in strata:
+        offset = 0
+        for h in range(max(height, default=-1) + 1):
             by_shape: dict[tuple[int, int], list[int]] = {}
-            for t in stratum:
+            for t in (t for t in range(num_terms) if height[t] == h):
                 n_inputs = sum(widths[c] for c in children[t]) + len(genes[t])
                 shape = (bucket(widths[t], buckets_per_octave),
                          bucket(max(1, n_inputs), buckets_per_octave))
                 by_shape.setdefault(shape, []).append(t)
-            start, order, group_ids = offset, [], []
-            for (rows, cols), terms in sorted(by_shape.items()):
+            for _, terms in sorted(by_shape.items()):
                 for t in terms:
                     self.term_start[t] = offset
                     offset += widths[t]
-                order.extend(terms)
                 self.groups.append(_TermGroup(terms, [list(children[t]) for t in terms],
-                                              [sorted(genes[t]) for t in terms],
-                                              [widths[t] for t in terms], widths, rows, cols))
-                group_ids.append(len(self.groups) - 1)
-            self.stratum_spans.append((start, offset))
-            self.stratum_terms.append(order)
-            self.stratum_group_ids.append(group_ids)
-            self.norms.append(nn.BatchNorm1d(offset - start))
+                                              [sorted(genes[t]) for t in terms], widths))
         self.num_neurons = offset
-        neuron_term = torch.empty(offset, dtype=torch.long)
-        for t in range(num_terms):
-            neuron_term[self.term_start[t]:self.term_start[t] + widths[t]] = t
-        self.register_buffer("neuron_term", neuron_term, persistent=False)
-        fan_in = torch.tensor([float(widths[t]) for t in neuron_term.tolist()])
-        self.head_weight = nn.Parameter((torch.rand(offset) * 2 - 1) / fan_in.sqrt())
-        self.head_bias = nn.Parameter(torch.zeros(num_terms))
+        self.num_strata = max(height, default=-1) + 1
+        # Term outputs come out group by group; this puts them back in term order.
+        by_group = [t for g in self.groups for t in g.terms]
+        self.register_buffer("term_order", torch.tensor(by_group).argsort(), persistent=False)
 
     # -- the leaves-to-root pass ---------------------------------------------------------------
     def perturbation(self, genes: Tensor, mask: Tensor, states: Tensor | None = None) -> Tensor:
-        """:math:`(B, G)` gene states: 1 (or ``states``) for each perturbed gene, else 0."""
-        x = genes.new_zeros((genes.shape[0], self.num_genes), dtype=torch.float32)
-        rows = torch.arange(genes.shape[0], device=genes.device).unsqueeze(1).expand_as(genes)
+        """:math:`(G, B)` gene states (feature-major): 1 (or ``states``) for each perturbed
+        gene of each set, 0 elsewhere."""
+        x = genes.new_zeros((self.num_genes, genes.shape[0]), dtype=torch.float32)
+        cols = torch.arange(genes.shape[0], device=genes.device).unsqueeze(1).expand_as(genes)
         values = torch.ones_like(genes, dtype=x.dtype) if states is None else states
-        return x.index_put((rows[mask], genes[mask]), values[mask])
+        return x.index_put((genes[mask], cols[mask]), values[mask])
 
-    def neurons(self, genes: Tensor, mask: Tensor, states: Tensor | None = None) -> Tensor:
-        """Every term's neurons, :math:`(B, N)`; term t at ``term_slice(t)``."""
+    def run(self, genes: Tensor, mask: Tensor,
+            states: Tensor | None = None) -> tuple[Tensor, list[Tensor | None]]:
+        """Every term's head, :math:`(T, B)` in term order (the root last), and every term's
+        neurons, :math:`(n_t, B)` each."""
         x = self.perturbation(genes, mask, states)
         chunks: list[Tensor | None] = [None] * self.num_terms
         widest = max((g.weight.shape[2] for g in self.groups), default=1)
-        padding = x.new_zeros((x.shape[0], widest))
-        strata = []
-        for index, terms in enumerate(self.stratum_terms):
-            pre = torch.cat([self.groups[g](x, chunks, padding)
-                             for g in self.stratum_group_ids[index]], dim=1)
-            h = self.norms[index](torch.tanh(pre))
-            for t, chunk in zip(terms, h.split([self.widths[t] for t in terms], dim=1),
-                                strict=True):
-                chunks[t] = chunk
-            strata.append(h)
-        return torch.cat(strata, dim=1)
+        padding = x.new_zeros((widest, x.shape[1]))
+        heads = [group(x, chunks, padding) for group in self.groups]
+        return torch.cat(heads)[self.term_order], chunks
+
+    def neurons(self, genes: Tensor, mask: Tensor, states: Tensor | None = None) -> Tensor:
+        """Every term's neurons, :math:`(B, N)`; term t at ``term_slice(t)``."""
+        _, chunks = self.run(genes, mask, states)
+        order = sorted(range(self.num_terms), key=self.term_start.__getitem__)
+        return torch.cat([chunks[t] for t in order]).t()
 
     def term_slice(self, term: int) -> slice:
         return slice(self.term_start[term], self.term_start[term] + self.widths[term])
 
-    def term_outputs(self, neurons: Tensor) -> Tensor:
-        """Every term's head, :math:`(B, T)`; the root's (last) is the prediction."""
-        out = neurons.new_zeros((neurons.shape[0], self.num_terms))
-        return out.index_add(1, self.neuron_term, neurons * self.head_weight) + self.head_bias
-
     def score(self, state: Any, genes: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
-        out = self.term_outputs(self.neurons(genes, mask))
-        return out[:, -1], out[:, :-1]
+        heads, _ = self.run(genes, mask)
+        return heads[-1], heads[:-1].t()
 
 
 class _TermGroup(nn.Module):
-    """Terms of one stratum padded to one shape: a single batched matmul.
+    """Terms of one stratum padded to one shape (T terms, R rows, K inputs), feature-major.
 
-    A term's input is ``[children's outputs; its direct genes' states; zeros]`` (K columns);
-    ``weight`` (T, R, K) and ``bias`` (T, R) are initialised as ``nn.Linear`` per term (uniform
-    ±1/√fan-in) on the real block and 0 on the padding, which never receives a gradient;
-    ``keep`` picks each term's real rows out of the (T·R) outputs, in term order.
+    A term's input is ``[children's neurons; its direct genes' states; zeros]`` (K rows of the
+    batch); ``weight`` (T, R, K) and ``bias`` (T, R, 1) are initialised as ``nn.Linear`` per
+    term (uniform ±1/√fan-in) on the real block and 0 on the padding. tanh, then one
+    ``BatchNorm1d`` over the T·R neurons (per neuron, as DCell's per-term batch norms), then
+    each term's head (``head_weight`` (T, 1, R), 0 on padded rows). Padded inputs are zeros and
+    padded rows are never read, so padding never receives a gradient and stays 0.
     """
 
     def __init__(self, terms: list[int], children: list[list[int]], genes: list[list[int]],
-                 widths: list[int], all_widths: list[int], rows: int, cols: int) -> None:
+                 all_widths: list[int]) -> None:
         super().__init__()
         self.terms, self.children_of = terms, children
+        self.widths = [all_widths[t] for t in terms]
         self.n_inputs = [sum(all_widths[c] for c in kids) + len(g)
                          for kids, g in zip(children, genes, strict=True)]
         self.gene_counts = [len(g) for g in genes]
-        self.register_buffer("gene_columns", torch.tensor([c for g in genes for c in g],
-                                                          dtype=torch.long), persistent=False)
+        self.register_buffer("gene_rows", torch.tensor([c for g in genes for c in g],
+                                                       dtype=torch.long), persistent=False)
+        rows, cols = max(self.widths), max(1, max(self.n_inputs))
         weight = torch.zeros(len(terms), rows, cols)
-        bias = torch.zeros(len(terms), rows)
-        keep = []
-        for i, (n_inputs, width) in enumerate(zip(self.n_inputs, widths, strict=True)):
+        bias = torch.zeros(len(terms), rows, 1)
+        head = torch.zeros(len(terms), 1, rows)
+        for i, (n_inputs, width) in enumerate(zip(self.n_inputs, self.widths, strict=True)):
             bound = 1.0 / math.sqrt(max(1, n_inputs))
             weight[i, :width, :n_inputs] = (torch.rand(width, n_inputs) * 2 - 1) * bound
-            bias[i, :width] = (torch.rand(width) * 2 - 1) * bound
-            keep.extend(range(i * rows, i * rows + width))
-        # Rows are padded only where widths differ; elsewhere every row is kept as it is.
-        self.all_rows = keep == list(range(len(terms) * rows))
-        self.register_buffer("keep", torch.tensor(keep, dtype=torch.long), persistent=False)
+            bias[i, :width, 0] = (torch.rand(width) * 2 - 1) * bound
+            head[i, 0, :width] = (torch.rand(width) * 2 - 1) / math.sqrt(width)
         self.weight = nn.Parameter(weight)
         self.bias = nn.Parameter(bias)
+        self.norm = nn.BatchNorm1d(len(terms) * rows)
+        self.head_weight = nn.Parameter(head)
+        self.head_bias = nn.Parameter(torch.zeros(len(terms), 1))
 
     def forward(self, x: Tensor, chunks: list[Tensor | None], padding: Tensor) -> Tensor:
-        batch, cols = x.shape[0], self.weight.shape[2]
-        gene_parts = x[:, self.gene_columns].split(self.gene_counts, dim=1)
+        """Fill ``chunks`` with this group's neurons; return its heads, (T, B)."""
+        batch, (terms, rows, cols) = x.shape[1], self.weight.shape
+        gene_parts = x.index_select(0, self.gene_rows).split(self.gene_counts)
         parts: list[Tensor] = []
         for kids, gene_part, n_inputs in zip(self.children_of, gene_parts, self.n_inputs,
                                              strict=True):
             parts.extend(chunks[c] for c in kids)
             parts.append(gene_part)
             if n_inputs < cols:
-                parts.append(padding[:, :cols - n_inputs])
-        inputs = torch.cat(parts, dim=1).view(batch, len(self.terms), cols).transpose(0, 1)
-        out = torch.baddbmm(self.bias.unsqueeze(1), inputs, self.weight.transpose(1, 2))
-        out = out.transpose(0, 1).reshape(batch, -1)
-        return out if self.all_rows else out[:, self.keep]
+                parts.append(padding[:cols - n_inputs])
+        inputs = torch.cat(parts).view(terms, cols, batch)
+        pre = torch.baddbmm(self.bias, self.weight, inputs)
+        # BatchNorm1d on (1, T·R, B): per-neuron statistics over the batch, feature-major.
+        h = self.norm(torch.tanh(pre).view(1, terms * rows, batch)).view(terms, rows, batch)
+        # unbind, not h[i]: its backward stacks the terms' gradients once, where indexing
+        # would allocate a gradient of the whole group per term.
+        for t, width, term_h in zip(self.terms, self.widths, h.unbind(0), strict=True):
+            chunks[t] = term_h if width == rows else term_h[:width]
+        return torch.bmm(self.head_weight, h).squeeze(1) + self.head_bias
 
-    def term_block(self, index: int, width: int, n_inputs: int) -> tuple[Tensor, Tensor]:
-        """Term ``index``'s real weight (width × inputs) and bias, as one ``nn.Linear``."""
-        return (self.weight[index, :width, :n_inputs], self.bias[index, :width])
+    def term_block(self, index: int) -> dict[str, Tensor]:
+        """Term ``index``'s real parameters, as one ``nn.Linear``, norm and head."""
+        width, n_inputs, rows = self.widths[index], self.n_inputs[index], self.weight.shape[1]
+        norm = slice(index * rows, index * rows + width)
+        return {"weight": self.weight[index, :width, :n_inputs],
+                "bias": self.bias[index, :width, 0],
+                "norm": {k: getattr(self.norm, k)[norm]
+                         for k in ("weight", "bias", "running_mean", "running_var")},
+                "head_weight": self.head_weight[index, :, :width],
+                "head_bias": self.head_bias[index]}

@@ -38,23 +38,16 @@ class DCellPerTerm(SetModel):
         """A per-term copy of ``model``'s weights (and batch-norm state)."""
         ref = cls(model.num_genes, children, genes, model.widths)
         located = {t: (g, i) for g in model.groups for i, t in enumerate(g.terms)}
-        norm_of = {}
-        for norm, (start, _), terms in zip(model.norms, model.stratum_spans,
-                                           model.stratum_terms, strict=True):
-            for t in terms:
-                norm_of[t] = (norm, model.term_start[t] - start)
         with torch.no_grad():
             for t, linear in enumerate(ref.linears):
                 group, index = located[t]
-                weight, bias = group.term_block(index, model.widths[t], linear.in_features)
-                linear.weight.copy_(weight)
-                linear.bias.copy_(bias)
-                norm, offset = norm_of[t]
-                rows = slice(offset, offset + model.widths[t])
-                for name in ("weight", "bias", "running_mean", "running_var"):
-                    getattr(ref.norms[t], name).copy_(getattr(norm, name)[rows])
-                ref.heads[t].weight.copy_(model.head_weight[model.term_slice(t)].unsqueeze(0))
-                ref.heads[t].bias.copy_(model.head_bias[t:t + 1])
+                block = group.term_block(index)
+                linear.weight.copy_(block["weight"])
+                linear.bias.copy_(block["bias"])
+                for name, value in block["norm"].items():
+                    getattr(ref.norms[t], name).copy_(value)
+                ref.heads[t].weight.copy_(block["head_weight"])
+                ref.heads[t].bias.copy_(block["head_bias"])
         return ref
 
     def neurons_per_term(self, genes: Tensor, mask: Tensor,

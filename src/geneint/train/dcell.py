@@ -109,7 +109,7 @@ def train_dcell(inputs: TrainingInputs, options: DCellOptions, devices: int | st
         module = build_dcell_module(data, ontology, options)
         record["parameters"] = sum(p.numel() for p in module.model.parameters())
         log.info("DCell: %d terms in %d strata, %d neurons, %d parameters",
-                 len(ontology), len(module.model.stratum_spans),
+                 len(ontology), module.model.num_strata,
                  module.model.num_neurons, record["parameters"])
         return module
 
