@@ -14,7 +14,7 @@ Why it is fast: TorchCell loops over ~2,600 terms in Python per batch (about 2.2
 earlier stratum) are computed together: terms of similar width and input size are padded to a
 common shape (a bucket) and run as one batched matmul, so a forward pass is a few hundred
 BLAS calls whatever the ontology's size. A term's input is one ``torch.cat`` of its children's
-output chunks (views of their stratum's output, split per term), its genes' states and zero
+output chunks (views of their group's output), its genes' states and zero
 padding: the backward pass of a concatenation hands each chunk a view of the gradient, so
 gradients cost O(batch × edges × width) — an index into one big activation buffer would
 allocate a gradient of the whole buffer for every group. :mod:`geneint.models.dcell_reference`
