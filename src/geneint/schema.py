@@ -135,11 +135,21 @@ def coerce_numbers(instance: Any, node: dict[str, Any], root: dict[str, Any]) ->
 
 
 def _flag_type(node: dict[str, Any]):
+    """The argparse type of a schema type; a nullable one also reads ``null``/``None`` (what
+    a config's null becomes in a rule's command line) as None."""
     kinds = node["type"] if isinstance(node["type"], list) else [node["type"]]
-    kinds = [k for k in kinds if k != "null"]
-    if len(kinds) != 1 or kinds[0] not in _TYPES:
+    plain = [k for k in kinds if k != "null"]
+    if len(plain) != 1 or plain[0] not in _TYPES:
         raise TypeError(f"no flag type for schema type {node['type']!r}")
-    return _TYPES[kinds[0]]
+    kind = _TYPES[plain[0]]
+    if len(plain) == len(kinds):
+        return kind
+
+    def nullable(text: str):
+        return None if text.lower() in ("null", "none") else kind(text)
+
+    nullable.__name__ = kind.__name__
+    return nullable
 
 
 def _key_value_type(node: dict[str, Any]):
@@ -189,7 +199,9 @@ def add_flags(parser: argparse._ActionsContainer, nodes: dict[str, dict[str, Any
                           metavar="KEY=VALUE", default=node["default"])
         elif node["type"] == "array":
             item = node["items"]
-            kwargs.update(type=_flag_type(item), nargs="+", default=node["default"])
+            # An array that may be empty ([] in a config) takes zero values on the command line.
+            kwargs.update(type=_flag_type(item), nargs="+" if node.get("minItems") else "*",
+                          default=node["default"])
             if "enum" in item:
                 kwargs["choices"] = item["enum"]
         else:

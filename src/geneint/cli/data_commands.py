@@ -135,11 +135,6 @@ def cmd_parse_ontology(args: argparse.Namespace) -> None:
     qc.write(qc_path_for(args.out))
 
 
-def _none_or_int(text: str) -> int | None:
-    """``null``/``none`` (what a config's null becomes on a command line) → None."""
-    return None if text.lower() in ("null", "none") else int(text)
-
-
 def channel_lambda(text: str) -> tuple[str, float]:
     """``coexpression=0.1`` → (``coexpression``, 0.1), as the config schema bounds it."""
     from geneint.data.canonical import STRING_CHANNELS
@@ -268,13 +263,7 @@ def add_data_commands(sub: argparse._SubParsersAction) -> None:
     source.add_argument("--topology", help="DCell topology file (ROOT:/GENES:/TERMS: lines)")
     p.add_argument("--gaf", help="GAF 2.x annotations (sgd.gaf.gz); with --obo")
     p.add_argument("--genes", required=True, help="genes.tsv: the gene universe")
-    ontology_flags = p.add_argument_group("filters (config section ontology)")
-    config_flags(ontology_flags, "ontology")
-    for action in ontology_flags._group_actions:  # a config's null / [] on the command line
-        if action.dest == "annotation_date_max":
-            action.type = _none_or_int
-        elif action.dest == "drop_evidence":
-            action.nargs = "*"
+    config_flags(p.add_argument_group("filters (config section ontology)"), "ontology")
     p.add_argument("--out", required=True, help="ontology.json (QC report beside it)")
     p.set_defaults(func=cmd_parse_ontology, _parser=p)
 

@@ -46,8 +46,7 @@ def neurons_and_outputs(module, sets: SetTensors, batch_size: int = 4096,
         heads = heads.t()
         arity = mask.sum(-1, keepdim=True).expand_as(heads)
         outputs.append(module.published_scale(heads, arity).numpy())
-        order = sorted(range(len(chunks)), key=module.model.term_start.__getitem__)
-        neurons.append(torch.cat([chunks[t] for t in order]).t().numpy())
+        neurons.append(module.model.flatten(chunks).numpy())
     return np.concatenate(neurons), np.concatenate(outputs)
 
 
@@ -87,20 +86,22 @@ def term_importance(module, ontology: Ontology, gene_names: list[str], fit: SetT
     index = {t: i for i, t in enumerate(ontology.terms)}
     row_of = {g: i for i, g in enumerate(gene_names)}
     fit_y, test_y = fit.tau.numpy(), test.tau.numpy()
-    states = {id(fit): perturbations(fit, len(gene_names)),
-              id(test): perturbations(test, len(gene_names))}
+    fit_states = perturbations(fit, len(gene_names))
+    test_states = perturbations(test, len(gene_names))
     rows = []
     for t, term in enumerate(ontology.terms):
         own = model.term_slice(t)
         kids = [model.term_slice(index[c]) for c in ontology.children[term]]
         direct = [row_of[g] for g in ontology.genes[term]]
 
-        def inputs(h: np.ndarray, sets: SetTensors, kids=kids, direct=direct) -> np.ndarray:
-            genes = states[id(sets)][:, direct].toarray()
-            return np.concatenate([h[:, k] for k in kids] + [genes], axis=1)
+        def inputs(h: np.ndarray, states: sparse.csr_matrix, kids=kids,
+                   direct=direct) -> np.ndarray:
+            return np.concatenate([h[:, k] for k in kids] + [states[:, direct].toarray()],
+                                  axis=1)
 
         rho_term = _ridge_pearson(fit_h[:, own], fit_y, test_h[:, own], test_y)
-        rho_inputs = _ridge_pearson(inputs(fit_h, fit), fit_y, inputs(test_h, test), test_y)
+        rho_inputs = _ridge_pearson(inputs(fit_h, fit_states), fit_y,
+                                    inputs(test_h, test_states), test_y)
         rows.append({
             "term": term, "name": ontology.names.get(term, ""),
             "stratum": ontology.height[term], "genes": len(ontology.gene_sets[term]),

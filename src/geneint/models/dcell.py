@@ -103,6 +103,7 @@ class DCell(SetModel):
                 self.groups.append(_TermGroup(terms, [list(children[t]) for t in terms],
                                               [sorted(genes[t]) for t in terms], widths))
         self.num_neurons = offset
+        self.neuron_order = sorted(range(num_terms), key=self.term_start.__getitem__)
         self.num_strata = max(height, default=-1) + 1
         # Term outputs come out group by group; this puts them back in term order.
         by_group = [t for g in self.groups for t in g.terms]
@@ -130,9 +131,11 @@ class DCell(SetModel):
 
     def neurons(self, genes: Tensor, mask: Tensor, states: Tensor | None = None) -> Tensor:
         """Every term's neurons, :math:`(B, N)`; term t at ``term_slice(t)``."""
-        _, chunks = self.run(genes, mask, states)
-        order = sorted(range(self.num_terms), key=self.term_start.__getitem__)
-        return torch.cat([chunks[t] for t in order]).t()
+        return self.flatten(self.run(genes, mask, states)[1])
+
+    def flatten(self, chunks: list[Tensor | None]) -> Tensor:
+        """Per-term neurons from :meth:`run` as one :math:`(B, N)` matrix (``term_slice``)."""
+        return torch.cat([chunks[t] for t in self.neuron_order]).t()
 
     def term_slice(self, term: int) -> slice:
         return slice(self.term_start[term], self.term_start[term] + self.widths[term])

@@ -23,7 +23,7 @@ from geneint.train.data import InteractionDataModule
 from geneint.train.graph_inputs import GraphTensors
 from geneint.train.neural import FitSettings, train_set_model
 from geneint.train.reconstruction import NetworkReconstruction
-from geneint.train.set_regression import SetRegression
+from geneint.train.set_regression import SetRegression, load_set_regression
 from geneint.train.sets import TrainingInputs, load_graphs
 
 log = logging.getLogger(__name__)
@@ -197,12 +197,7 @@ def train_dango(inputs: TrainingInputs, architecture: DangoArchitecture,
 def load_trained_dango(checkpoint: PathLike, graph_paths: list[PathLike],
                        genes: list[str]) -> SetRegression:
     """A trained DANGO from its ``best.ckpt`` with its graphs attached, in eval mode."""
-    state = torch.load(checkpoint, map_location="cpu", weights_only=False)
-    hparams = state["hyper_parameters"]
-    if hparams.get("model_name") != "dango":
-        raise ValueError(f"{checkpoint} holds a {hparams.get('model_name')!r} model, not dango")
-    model = Dango(**hparams["model_config"])
-    module = SetRegression.load_from_checkpoint(checkpoint, map_location="cpu", model=model)
+    module = load_set_regression(checkpoint, "dango", Dango)
     graphs = load_graphs(graph_paths, genes)
-    module.attach(GraphTensors(graphs, model.propagation_input))
+    module.attach(GraphTensors(graphs, module.model.propagation_input))
     return module.eval()

@@ -22,7 +22,7 @@ from geneint.models.dcell import DCell, dcell_config
 from geneint.schema import config_default, model_axes
 from geneint.train.data import InteractionDataModule
 from geneint.train.neural import FitSettings, train_set_model
-from geneint.train.set_regression import SetRegression
+from geneint.train.set_regression import SetRegression, load_set_regression
 from geneint.train.sets import TrainingInputs
 
 log = logging.getLogger(__name__)
@@ -121,10 +121,4 @@ def train_dcell(inputs: TrainingInputs, options: DCellOptions, devices: int | st
 
 def load_trained_dcell(checkpoint: PathLike) -> SetRegression:
     """A trained DCell from its ``best.ckpt``, in eval mode."""
-    state = torch.load(checkpoint, map_location="cpu", weights_only=False)
-    hparams = state["hyper_parameters"]
-    if hparams.get("model_name") != "dcell":
-        raise ValueError(f"{checkpoint} holds a {hparams.get('model_name')!r} model, not dcell")
-    model = DCell(**hparams["model_config"])
-    module = SetRegression.load_from_checkpoint(checkpoint, map_location="cpu", model=model)
-    return module.eval()
+    return load_set_regression(checkpoint, "dcell", DCell).eval()

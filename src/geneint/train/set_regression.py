@@ -194,6 +194,18 @@ class SetRegression(L.LightningModule):
                                    self.hparams.scheduler, self.hparams.max_epochs)
 
 
+def load_set_regression(checkpoint, model_name: str, model_class: type[SetModel],
+                        ) -> SetRegression:
+    """A trained ``model_name`` module from its ``best.ckpt`` (on CPU, inputs not attached):
+    the model is rebuilt from the saved ``model_config``."""
+    state = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    saved = state["hyper_parameters"].get("model_name")
+    if saved != model_name:
+        raise ValueError(f"{checkpoint} holds a {saved!r} model, not {model_name}")
+    model = model_class(**state["hyper_parameters"]["model_config"])
+    return SetRegression.load_from_checkpoint(checkpoint, map_location="cpu", model=model)
+
+
 def gather_predictions(module: L.LightningModule, outputs: list[tuple[Tensor, ...]],
                        ) -> tuple[Tensor, ...]:
     """Concatenate per-step outputs, gather them from every rank, drop sampler padding.
