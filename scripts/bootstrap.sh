@@ -15,12 +15,18 @@ fi
 . "$VENV/bin/activate"
 
 stamp="$VENV/.geneint-installed"
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ "$0" -nt "$stamp" ]; then
     python -m pip install --quiet --upgrade pip
     # torch first, pinned: on CPU-only machines this takes the CPU build; installed later as a
     # dependency of torch-geometric/lightning, pip could pull a multi-GB CUDA build instead.
     python -m pip install --quiet "torch==2.13.0"
     python -m pip install --quiet -e ".[test]"
+    # cobrapy (the metabolic model: parse metabolism, FBA) declares pandas<3, although what
+    # geneint uses of it runs on pandas 3 (tests/unit/test_fba.py): install it without its
+    # dependencies, so pip keeps geneint's pandas, then the dependencies it does need.
+    python -m pip install --quiet --no-deps "cobra==0.32.1"
+    python -m pip install --quiet "optlang>=1.8" swiglpk "python-libsbml>=5.20" depinfo \
+        httpx rich "ruamel.yaml>=0.16" appdirs future "pydantic>=1.6"
     touch "$stamp"
 fi
 

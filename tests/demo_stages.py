@@ -1,5 +1,5 @@
 """Build a small data set through the real CLI stages (synth → parse → genes → graphs → split,
-and the ontology),
+the ontology and the other network sources),
 for tests of training and evaluation. Every stage runs exactly as a workflow rule would run it."""
 
 from __future__ import annotations
@@ -9,7 +9,11 @@ from pathlib import Path
 
 from geneint.cli import main
 from geneint.data.synthetic import ScaleSpec, synthesize
+from geneint.data.synthetic.networks import BIOGRID_FILE, REGULATION_FILE, TFLINK_FILE
 
+NETWORK_FILES = {"biogrid": ("physical", "genetic"), "regulation": ("regulatory",),
+                 "tflink": ("tflink",)}
+SOURCE_FILES = {"biogrid": BIOGRID_FILE, "regulation": REGULATION_FILE, "tflink": TFLINK_FILE}
 CHANNELS = ("neighborhood", "fusion", "cooccurence", "coexpression", "experimental", "database")
 RELEASES = ("9.1", "11.0")
 
@@ -26,6 +30,8 @@ class PreparedData:
     split: Path
     ontology: Path
     graphs: list[Path] = field(default_factory=list)
+    #: Graphs of the other network sources, by network (physical, genetic, regulatory, tflink).
+    networks: dict[str, Path] = field(default_factory=dict)
 
     def pretrain_dir(self, graph: Path, tag: str = "spec") -> Path:
         return self.root / "pretrain" / tag / graph.stem
@@ -67,6 +73,16 @@ def prepare(root: Path, scale: str | ScaleSpec = TINY, seed: int = 0,
         run("graphs", "build", "--network", f"string_v9.1_{channel}", "--edges", *edges,
             "--releases", *RELEASES, "--genes", str(genes), "--out", str(out))
         data.graphs.append(out)
+    sgd = str(raw / "sgd" / "SGD_features.tab")
+    for source, network_names in NETWORK_FILES.items():
+        table = processed / "networks" / f"{source}.parquet"
+        run("parse", "network", "--source", source, "--raw", str(raw / SOURCE_FILES[source]),
+            "--genes", str(genes), "--sgd-features", sgd, "--out", str(table))
+        for network in network_names:
+            out = processed / "graphs" / f"{network}.npz"
+            run("graphs", "build", "--network", network, "--edges", str(table), "--genes",
+                str(genes), "--out", str(out))
+            data.networks[network] = out
     return data
 
 

@@ -1,11 +1,11 @@
 """The sweep: ``config/sweep.yaml`` expanded into points, and a point's path, inputs and flags.
 
 A point is one model at one value of every shared axis (``grid``) and of its own axes
-(``models.<name>``), e.g. ``{model: dango, split: random0, graphs: v9.1, variant: spec, …}``.
-Its path is ``key~value`` components in that order (``model~dango/split~random0/graphs~v9.1/…``),
-so every swept value is in the output path and adding a value adds only new paths. The
-workflow (``workflow/rules/setup.smk``, ``common.smk``) wires these into rules; nothing here
-touches files.
+(``models.<name>``), e.g. ``{model: dango, split: random0, graphs: string9.1, variant: spec,
+…}``. Its path is ``key~value`` components in that order
+(``model~dango/split~random0/graphs~string9.1/…``), so every swept value is in the output path
+and adding a value adds only new paths. The workflow (``workflow/rules/setup.smk``,
+``common.smk``) wires these into rules; nothing here touches files.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import itertools
 import re
 from typing import Any
 
+from geneint.graphs import sets as graph_sets
 from geneint.models.registry import MODELS, model_spec
 from geneint.schema import fill_defaults, flag_value, model_axes, sweep_schema
 
@@ -66,8 +67,9 @@ def split_kind_and_fold(split: str) -> tuple[str, int]:
 
 
 def point_networks(point: dict[str, str], channels: list[str]) -> list[str]:
-    """Network names (``string_v9.1_coexpression``) of a point that uses graphs."""
-    return [f"string_{point['graphs']}_{channel}" for channel in channels]
+    """Network names (``string_v9.1_coexpression``, ``physical``…) of a point that uses graphs:
+    every network of its graph set (:mod:`geneint.graphs.sets`)."""
+    return graph_sets.networks(point["graphs"], channels)
 
 
 def graph_lambda_mode(point: dict[str, str]) -> str:

@@ -18,7 +18,7 @@ from geneint.report.aggregate import aggregate
 from geneint.report.plots import model_labels
 
 REPO = Path(__file__).resolve().parents[2]
-DANGO = "model~dango/split~random0/graphs~v9.1/dim~{dim}"
+DANGO = "model~dango/split~random0/graphs~string9.1/dim~{dim}"
 
 
 def write_metrics(root: Path, point: str, seed: int, pearson: float | None, mse: float,

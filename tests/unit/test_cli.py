@@ -23,8 +23,9 @@ def _graph_args(*lambda_config: str) -> argparse.Namespace:
 def test_lambda_config_is_parsed_and_checked(capsys):
     assert _graph_args("fusion=0.5", "coexpression=1e-1").lambda_config == [
         ("fusion", 0.5), ("coexpression", 0.1)]
-    for bad, message in (("coexpression", "expected CHANNEL=λ"),
-                         ("textmining=0.1", "expected CHANNEL=λ"),
+    assert _graph_args("physical=0.1").lambda_config == [("physical", 0.1)]
+    for bad, message in (("coexpression", "expected NAME=λ"),
+                         ("textmining=0.1", "expected NAME=λ"),
                          ("fusion=low", "'low' is not a number"),
                          ("fusion=2", r"must be in \(0, 1\]")):
         with pytest.raises(SystemExit):

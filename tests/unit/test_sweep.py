@@ -59,7 +59,7 @@ def test_point_paths_round_trip_and_match_only_their_runner():
         path = point_path(point)
         assert parse_point(f"results/x/train/{path}/seed0") == point
         assert bool(re.fullmatch(neural, path)) == (point["model"] == "dango")
-    assert point_path(points[0]).startswith("model~dango/split~random0/graphs~v9.1/")
+    assert point_path(points[0]).startswith("model~dango/split~random0/graphs~string9.1/")
 
 
 def test_flags_carry_only_what_the_model_uses():

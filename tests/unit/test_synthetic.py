@@ -101,7 +101,7 @@ def test_same_seed_gives_identical_bytes(demo, tmp_path):
     synthesize(tmp_path, seed=0, scale="demo")
     first, second = _files(out), _files(tmp_path)
     assert sorted(first) == sorted(second)
-    assert len(first) == 9
+    assert len(first) == 13
     for name in first:
         assert first[name] == second[name], f"{name} differs between two runs with seed 0"
 
@@ -134,6 +134,10 @@ def test_manifest_lists_the_files(demo):
         "truth_factors": "truth/gene_factors.tsv",
         "go_obo": "go/go-basic.obo",
         "sgd_gaf": "go/sgd.gaf.gz",
+        "biogrid": "biogrid/BIOGRID-ORGANISM-Saccharomyces_cerevisiae_S288c-4.4.240.tab3.txt",
+        "regulation": "regulation/RegulationTwoColumnTable_Documented_2013927.tsv.gz",
+        "tflink": "tflink/TFLink_Saccharomyces_cerevisiae_interactions_All_simpleFormat_v1.0.tsv",
+        "yeast_gem": "yeast_gem/yeast-GEM.xml",
     }
     assert on_disk["files"] == expected  # relative: the JSON does not depend on out_dir
     for key, rel in expected.items():

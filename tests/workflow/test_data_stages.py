@@ -19,7 +19,7 @@ SWEEP_TWO_DIMS = """grid:
   model: [dango, additive, mean]
   split: [random0]
 models:
-  dango: {graphs: [v9.1], variant: [spec], dim: [64, 32], lambda_mode: [rule],
+  dango: {graphs: [string9.1], variant: [spec], dim: [64, 32], lambda_mode: [rule],
           alpha_schedule: [linear_until_uniform], lr: [0.003]}
 seeds: [0, 1]
 """

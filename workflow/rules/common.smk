@@ -26,12 +26,33 @@ def raw_path(name):
         subdir = "string" if name.startswith("string_v") else SYNTHETIC_SUBDIRS.get(name)
         if subdir is None:
             raise ValueError(f"the synthetic demo has no {name!r}; use kuzmin2018")
-        return f"{SYNTHETIC_DIR}/{subdir}/{RAW_FILENAMES[name]}"
+        return f"{SYNTHETIC_DIR}/{subdir}/{SYNTHETIC_FILENAMES.get(name, RAW_FILENAMES[name])}"
     return f"data/raw/{name}/{RAW_FILENAMES[name]}"
 
 
 def get_raw_string(wildcards):
     return raw_path(f"string_v{wildcards.release}")
+
+
+def get_network_edges(wildcards):
+    """The canonical table(s) a network's graph is built from: every STRING release (the λ
+    rule compares them), or the network's own source table."""
+    if graph_sets.is_string_network(wildcards.network):
+        return expand(f"{PROCESSED}/string/v{{release}}.parquet", release=STRING_RELEASES)
+    return network_table(wildcards.network)
+
+
+def network_table(network):
+    source = graph_sets.NETWORK_SOURCES[network]
+    if source == "yeast_gem":
+        return f"{PROCESSED}/metabolism/gene_pairs.parquet"
+    return f"{PROCESSED}/networks/{source}.parquet"
+
+
+def network_release_flag(wildcards):
+    if graph_sets.is_string_network(wildcards.network):
+        return "--releases " + " ".join(STRING_RELEASES)
+    return ""
 
 
 def get_dango_networks(wildcards):
@@ -212,15 +233,28 @@ def get_model_inputs(wildcards):
         inputs["embeddings"] = pretraining_outputs(point, "embeddings.pt")
     if "ontology" in needs:
         inputs["ontology"] = [f"{PROCESSED}/ontology.json"]
+    if "metabolism" in needs and graph_sets.has_metabolism(point["graphs"]):
+        inputs["metabolism"] = METABOLISM_TABLES
+    if "fba_growth" in needs:
+        inputs["growth"] = fba_growth_files()
     return inputs
 
 
 def model_input_flags(wildcards, input):
-    return " ".join(
+    flags = [
         f"--{key} {' '.join(input[key])}"
-        for key in ("graphs", "pretrained", "embeddings", "ontology")
+        for key in ("graphs", "pretrained", "embeddings", "ontology", "growth")
         if key in input.keys()
-    )
+    ]
+    if "metabolism" in input.keys():
+        flags.append(f"--metabolism {os.path.dirname(input.metabolism[0])}")
+    return " ".join(flags)
+
+
+def fba_growth_files():
+    """The deletion growth tables, one per chunk (config fba.chunks)."""
+    chunks = config["fba"]["chunks"]
+    return [f"{PROCESSED}/fba/growth_{k}of{chunks}.parquet" for k in range(1, chunks + 1)]
 
 
 def model_name(wildcards):

@@ -1,17 +1,18 @@
-# Stage 2: one graph per network (STRING channel of a release) and λ mode; the split files.
-# Built only for the points whose models need graphs (see geneint.models.registry).
+# Stage 2: one graph per network (a STRING channel of a release, or physical, regulatory, …)
+# and λ mode; the split files. Built only for the points whose models need graphs (see
+# geneint.models.registry); which networks a point has is its graph set (geneint.graphs.sets).
 
 
 rule build_graph:
     input:
-        edges=expand(f"{PROCESSED}/string/v{{release}}.parquet", release=STRING_RELEASES),
+        edges=get_network_edges,
         genes=rules.build_gene_index.output[0],
     output:
         f"{PROCESSED}/graphs/lambda~{{lambda_mode}}/{{network}}.npz",
     log:
         f"logs/{RUN}/graphs/lambda~{{lambda_mode}}/{{network}}.log",
     params:
-        releases=" ".join(STRING_RELEASES),
+        releases=network_release_flag,
         lambda_config=lambda_config_flag,
     threads: 1
     resources:
@@ -21,7 +22,7 @@ rule build_graph:
         "../../envs/geneint.yaml"
     shell:
         "geneint graphs build --network {wildcards.network} --edges {input.edges}"
-        " --releases {params.releases} --genes {input.genes}"
+        " {params.releases} --genes {input.genes}"
         " --lambda-mode {wildcards.lambda_mode} {params.lambda_config} --out {output}"
         " > {log} 2>&1"
 

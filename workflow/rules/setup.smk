@@ -13,6 +13,7 @@ from snakemake.utils import validate
 # Snakemake's own environment lacks the package.
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 from geneint import sweep as sweeps  # noqa: E402
+from geneint.graphs import sets as graph_sets  # noqa: E402
 from geneint.models.registry import MODELS, models_run_by  # noqa: E402
 from geneint.config_errors import ConfigError, check_against_schema, source_of  # noqa: E402
 from geneint.schema import (  # noqa: E402
@@ -115,6 +116,11 @@ RAW_FILENAMES = {
     "go_obo": "go-basic.obo",
     "sgd_gaf": "sgd.gaf.gz",
     "dcell_topology": "topology.txt",
+    "biogrid": "BIOGRID-ORGANISM-Saccharomyces_cerevisiae_S288c-4.4.240.tab3.txt",
+    "regulation": "RegulationTwoColumnTable_Documented_2013927.tsv.gz",
+    "tflink": "TFLink_Saccharomyces_cerevisiae_interactions_All_simpleFormat_v1.0.tsv",
+    # Yeast-GEM's YAML export (cobrapy reads it; the repository publishes it beside the SBML).
+    "yeast_gem": "yeast-GEM.yml",
     **{f"dango_{c}": f"yeast_string_{c}_adjacency.txt" for c in CHANNELS},
 }
 # `geneint parse interactions` flag of each interaction source.
@@ -132,7 +138,18 @@ SYNTHETIC_SUBDIRS = {
     "sgd_features": "sgd",
     "go_obo": "go",
     "sgd_gaf": "go",
+    "biogrid": "biogrid",
+    "regulation": "regulation",
+    "tflink": "tflink",
+    "yeast_gem": "yeast_gem",
 }
+# Where the demo's file name differs from the download's: its GEM is SBML, written by cobrapy.
+SYNTHETIC_FILENAMES = {"yeast_gem": "yeast-GEM.xml"}
+# The metabolism stage's relation tables (multigraph reads the folder).
+METABOLISM_TABLES = [
+    f"{PROCESSED}/metabolism/gene_reaction.parquet",
+    f"{PROCESSED}/metabolism/reaction_metabolite.parquet",
+]
 
 # --- the sweep -------------------------------------------------------------------------------
 SWEEP_FILE = display_path(config["sweep"])
@@ -145,11 +162,25 @@ try:
 except ValueError as err:
     fail(f"{SWEEP_FILE}: {err}" if not isinstance(err, ConfigError) else err)
 for point in POINTS:
-    if "graphs" in point and point["graphs"][1:] not in STRING_RELEASES:
+    if "graphs" not in point:
+        continue
+    missing = [r for r in graph_sets.string_releases(point["graphs"]) if r not in STRING_RELEASES]
+    if missing:
         fail(
-            f"{SWEEP_FILE}: {point['model']} uses graphs {point['graphs']}, which is not among"
-            f" data.string_releases {STRING_RELEASES}"
+            f"{SWEEP_FILE}: {point['model']} uses graphs {point['graphs']}, whose STRING"
+            f" release {', '.join(missing)} is not among data.string_releases {STRING_RELEASES}"
             f" ({source_of(('data', 'string_releases'), CONFIG_SOURCES)})"
+        )
+    undownloadable = [
+        source
+        for source in graph_sets.raw_sources(point["graphs"])
+        if config["data"]["source"] != "synthetic" and source not in config["data"]["downloads"]
+    ]
+    if undownloadable:
+        fail(
+            f"{SWEEP_FILE}: {point['model']} uses graphs {point['graphs']}, which need"
+            f" data.downloads.{' and data.downloads.'.join(undownloadable)} (a url, or a local:"
+            " copy); the config has none"
         )
 
 
@@ -167,7 +198,7 @@ wildcard_constraints:
     run=re.escape(RUN),
     seed=r"\d+",
     point=sweeps.point_pattern(list(MODELS)),
-    network=r"string_v[0-9.]+_[a-z]+",
+    network=r"string_v[0-9.]+_[a-z]+|" + "|".join(graph_sets.NETWORK_SOURCES),
     variant="|".join(model_axes("dango")["variant"]["items"]["enum"]),
     dim=r"\d+",
     lambda_mode="|".join(model_axes("dango")["lambda_mode"]["items"]["enum"]),

@@ -135,14 +135,66 @@ def cmd_parse_ontology(args: argparse.Namespace) -> None:
     qc.write(qc_path_for(args.out))
 
 
+#: ``geneint parse network --source``: the reader of each network source.
+NETWORK_READERS = {"biogrid": "geneint.data.biogrid:read_biogrid_tab3",
+                   "regulation": "geneint.data.regulation:read_regulation",
+                   "tflink": "geneint.data.tflink:read_tflink"}
+
+
+def cmd_parse_network(args: argparse.Namespace) -> None:
+    import importlib
+
+    from geneint.data.canonical import read_gene_index
+    from geneint.data.files import QCReport, qc_path_for
+    from geneint.data.networks import standard_name_map, write_network_table
+
+    module, function = NETWORK_READERS[args.source].split(":")
+    reader = getattr(importlib.import_module(module), function)
+    genes = read_gene_index(args.genes)
+    qc = QCReport([args.raw, args.genes, *([args.sgd_features] if args.sgd_features else [])])
+    if args.source == "biogrid":  # BioGRID names interactors by systematic name
+        table = reader(args.raw, genes, qc)
+    else:
+        sgd_names = None
+        if args.sgd_features:
+            from geneint.data.genes import read_sgd_features
+
+            sgd_names = standard_name_map(read_sgd_features(args.sgd_features))
+        else:
+            log.warning("no --sgd-features: only names that are ORFs can be mapped")
+        table = reader(args.raw, genes, sgd_names, qc)
+    write_network_table(table, args.out)
+    qc.info["edges"] = table.groupby("network").size().to_dict()
+    qc.log_summary()
+    log.info("%s: %s -> %s", args.source, qc.info["edges"], args.out)
+    qc.write(qc_path_for(args.out))
+
+
+def cmd_parse_metabolism(args: argparse.Namespace) -> None:
+    from geneint.data.canonical import read_gene_index
+    from geneint.data.files import QCReport
+    from geneint.data.metabolism import gem_relations, load_gem, write_metabolism
+
+    genes = read_gene_index(args.genes)
+    qc = QCReport([args.gem, args.genes])
+    model = load_gem(args.gem)
+    tables = gem_relations(model, genes, qc)
+    write_metabolism(tables, model, args.out)
+    qc.log_summary()
+    qc.write(Path(args.out) / "metabolism.qc.json")
+
+
 def channel_lambda(text: str) -> tuple[str, float]:
     """``coexpression=0.1`` → (``coexpression``, 0.1), as the config schema bounds it."""
     from geneint.data.canonical import STRING_CHANNELS
+    from geneint.graphs.sets import NETWORK_SOURCES
 
     channel, sep, value = text.partition("=")
-    if not sep or channel not in STRING_CHANNELS:
+    names = (*STRING_CHANNELS, *NETWORK_SOURCES)
+    if not sep or channel not in names:
         raise argparse.ArgumentTypeError(
-            f"{text!r}: expected CHANNEL=λ with CHANNEL one of {', '.join(STRING_CHANNELS)}")
+            f"{text!r}: expected NAME=λ with NAME a STRING channel or network, one of "
+            f"{', '.join(names)}")
     try:
         lam = float(value)
     except ValueError:
@@ -155,18 +207,32 @@ def channel_lambda(text: str) -> tuple[str, float]:
 def cmd_graphs_build(args: argparse.Namespace) -> None:
     from geneint.data.canonical import read_edges, read_gene_index
     from geneint.data.files import QCReport, qc_path_for
-    from geneint.graphs.network import build_network_graph, write_graph
+    from geneint.graphs.network import (
+        build_network_graph,
+        build_source_network_graph,
+        write_graph,
+    )
+    from geneint.graphs.sets import is_string_network
 
     genes = read_gene_index(args.genes)
-    if len(args.releases) != len(args.edges):
-        raise SystemExit("graphs build: give one --releases value per --edges file")
-    edges = {release: read_edges(path) for release, path in zip(args.releases, args.edges)}
     qc = QCReport(list(args.edges))
-    graph = build_network_graph(
-        args.network, args.releases, edges, genes,
-        configured_lambda=dict(args.lambda_config or []),
-        lambda_mode=args.lambda_mode, qc=qc,
-    )
+    configured = dict(args.lambda_config or [])
+    if is_string_network(args.network):
+        if len(args.releases or []) != len(args.edges):
+            raise SystemExit("graphs build: give one --releases value per STRING --edges file")
+        edges = {release: read_edges(path) for release, path in zip(args.releases, args.edges)}
+        graph = build_network_graph(args.network, args.releases, edges, genes,
+                                    configured_lambda=configured, lambda_mode=args.lambda_mode,
+                                    qc=qc)
+    else:
+        from geneint.data.networks import read_network_table
+
+        if len(args.edges) != 1 or args.releases:
+            raise SystemExit(f"graphs build: {args.network} takes one --edges network table "
+                             "and no --releases")
+        graph = build_source_network_graph(args.network, read_network_table(args.edges[0]),
+                                           genes, configured_lambda=configured,
+                                           lambda_mode=args.lambda_mode, qc=qc)
     write_graph(graph, args.out)
     qc.write(qc_path_for(args.out))
     log.info("%s: %d edges over %d genes, λ = %s (%s)", graph.name, graph.num_edges,
@@ -267,12 +333,42 @@ def add_data_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="ontology.json (QC report beside it)")
     p.set_defaults(func=cmd_parse_ontology, _parser=p)
 
+    p = parse_sub.add_parser(
+        "network", help="BioGRID / YEASTRACT / TFLink file -> canonical network table",
+        description="Read one gene-gene network source into the canonical network table "
+                    "(physical and genetic from BioGRID; regulatory from YEASTRACT; tflink from "
+                    "TFLink), restricted to the gene universe; every dropped row is counted in "
+                    "the QC report beside the output.")
+    p.add_argument("--source", required=True, choices=sorted(NETWORK_READERS))
+    p.add_argument("--raw", required=True, help="the published file, as downloaded")
+    p.add_argument("--genes", required=True, help="genes.tsv: the gene universe")
+    p.add_argument("--sgd-features", default=None,
+                   help="SGD_features.tab: standard names -> systematic names (YEASTRACT, "
+                        "TFLink)")
+    p.add_argument("--out", required=True, help="network table .parquet")
+    p.set_defaults(func=cmd_parse_network)
+
+    p = parse_sub.add_parser(
+        "metabolism", help="metabolic model (Yeast-GEM SBML/YAML/JSON) -> relation tables",
+        description="Read a genome-scale metabolic model with cobrapy into typed relations: "
+                    "gene-reaction (GPR), reaction-metabolite (stoichiometry) and the gene "
+                    "pairs that share a reaction (network metabolism), plus model.json for FBA.")
+    p.add_argument("--gem", required=True, help="yeast-GEM.xml (SBML), .yml or .json")
+    p.add_argument("--genes", required=True, help="genes.tsv: the gene universe")
+    p.add_argument("--out", required=True, help="output folder")
+    p.set_defaults(func=cmd_parse_metabolism)
+
     p = sub.add_parser("graphs", help="network graphs over the gene index")
     graphs_sub = p.add_subparsers(dest="what", required=True)
     p = graphs_sub.add_parser("build", help="one network -> .npz (edge_index, weight, λ)")
-    p.add_argument("--network", required=True, help="string_v<release>_<channel>")
-    p.add_argument("--edges", nargs="+", required=True, help="STRING edge tables, oldest first")
-    p.add_argument("--releases", nargs="+", required=True, help="their releases, same order")
+    p.add_argument("--network", required=True,
+                   help="string_v<release>_<channel>, or physical, genetic, regulatory, tflink, "
+                        "metabolism")
+    p.add_argument("--edges", nargs="+", required=True,
+                   help="STRING edge tables, oldest first; or the network's canonical network "
+                        "table")
+    p.add_argument("--releases", nargs="+", default=None,
+                   help="the STRING tables' releases, same order (STRING networks only)")
     p.add_argument("--genes", required=True)
     add_flags(p, {"lambda_mode": model_axes("dango")["lambda_mode"]}, axes=True)
     p.add_argument("--lambda-config", nargs="*", metavar="CHANNEL=λ", type=channel_lambda,

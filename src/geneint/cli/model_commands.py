@@ -27,7 +27,8 @@ def _training_inputs(args: argparse.Namespace):
         out_dir=args.out, work_dir=getattr(args, "work_dir", None) or f"{args.out}.work",
         graphs=getattr(args, "graphs", None) or [],
         pretrained=getattr(args, "pretrained", None) or getattr(args, "embeddings", None) or [],
-        ontology=getattr(args, "ontology", None), seed=args.seed,
+        ontology=getattr(args, "ontology", None), metabolism=getattr(args, "metabolism", None),
+        seed=args.seed,
         shuffle_labels=args.shuffle_labels)
 
 
@@ -58,6 +59,11 @@ def cmd_pretrain(args: argparse.Namespace) -> None:
 def cmd_train(args: argparse.Namespace) -> None:
     use_threads(args.threads)
     inputs = _training_inputs(args)
+    if args.model == "fba":
+        from geneint.train.fba import predict_fba
+
+        predict_fba(inputs, args.growth)
+        return
     if MODELS[args.model].runner == "estimator":
         from geneint.train.estimators import fit_estimator
 
@@ -75,6 +81,14 @@ def cmd_train(args: argparse.Namespace) -> None:
         train_dcell(inputs, options, devices=devices, num_nodes=args.num_nodes,
                     progress_bar=not args.no_progress_bar)
         return
+    if args.model == "multigraph":
+        from geneint.train.multigraph import MultiGraphOptions, train_multigraph
+
+        options = MultiGraphOptions(**{key: getattr(args, key)
+                                       for key in MultiGraphOptions.__annotations__})
+        train_multigraph(inputs, options, devices=devices, num_nodes=args.num_nodes,
+                         progress_bar=not args.no_progress_bar)
+        return
     from geneint.train.dango import DangoTraining, train_dango
 
     options = DangoTraining(
@@ -88,6 +102,12 @@ def cmd_train(args: argparse.Namespace) -> None:
         tensorboard=args.tensorboard)
     train_dango(inputs, _architecture(args), options, devices=devices,
                 num_nodes=args.num_nodes, progress_bar=not args.no_progress_bar)
+
+
+def cmd_fba_growth(args: argparse.Namespace) -> None:
+    from geneint.train.fba import compute_growth_chunk
+
+    compute_growth_chunk(args.interactions, args.model, args.chunk, args.chunks, args.out)
 
 
 def cmd_submit(args: argparse.Namespace) -> None:
@@ -187,6 +207,13 @@ def _add_model_parser(models: argparse._SubParsersAction, spec: ModelSpec) -> No
     if "ontology" in spec.needs:
         g.add_argument("--ontology", required=True,
                        help="ontology.json (from geneint parse ontology)")
+    if "metabolism" in spec.needs:
+        g.add_argument("--metabolism", default=None,
+                       help="folder of `geneint parse metabolism` (gene–reaction and "
+                            "reaction–metabolite tables): adds the metabolic relations")
+    if "fba_growth" in spec.needs:
+        g.add_argument("--growth", nargs="+", required=True,
+                       help="deletion growth tables (from geneint fba growth, any chunking)")
     g.add_argument("--out", required=True,
                    help="folder for predictions.parquet, train_summary.json (and, for neural "
                         "models, best.ckpt and metrics.csv)")
@@ -236,6 +263,21 @@ def add_model_commands(sub: argparse._SubParsersAction) -> None:
                    help="resumable checkpoints (default <out>.work; keep outside outputs)")
     _add_dango_architecture(p, model_axes("dango"))
     p.set_defaults(func=cmd_pretrain)
+
+    p = sub.add_parser("fba", help="flux balance analysis of gene deletions")
+    fba_sub = p.add_subparsers(dest="what", required=True)
+    p = fba_sub.add_parser(
+        "growth", help="relative growth of one chunk of the deletions the sets need",
+        description="Every single, double and triple deletion the interaction sets need "
+                    "(restricted to the model's genes) is split into --chunks parts; this "
+                    "solves part --chunk, each deletion once, and writes its growth table.")
+    p.add_argument("--interactions", required=True, help="interactions.parquet")
+    p.add_argument("--model", required=True,
+                   help="folder of `geneint parse metabolism` (its model.json)")
+    p.add_argument("--chunk", type=int, default=1, help="which part, 1-based")
+    config_flags(p, "fba.chunks")
+    p.add_argument("--out", required=True, help="growth table (.parquet or .tsv)")
+    p.set_defaults(func=cmd_fba_growth)
 
     p = sub.add_parser("train", help="train one model of the sweep (geneint train <model> -h)",
                        description="Train one model on a split fold; every model writes "

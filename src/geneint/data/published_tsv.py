@@ -41,8 +41,11 @@ MEASUREMENT_COLUMNS = ["gene_a", "gene_b", "gene_c", "arity", "tau", "p_value", 
 
 UNKNOWN_GENE_POLICIES = ("drop", "error")
 
-#: Arrow strings -> pandas' default ``str`` dtype (what ``dtype=str`` gives in pandas >= 3).
-_STR_TYPES = {pa.string(): pd.Series([], dtype=str).dtype}
+#: Arrow strings -> pandas' default ``str`` dtype (what ``dtype=str`` gives in pandas >= 3);
+#: pandas 2's is ``object``, which pyarrow converts to by default.
+_STR_DTYPE = pd.Series([], dtype=str).dtype
+_STR_TYPES = {pa.string(): _STR_DTYPE} \
+    if isinstance(_STR_DTYPE, pd.api.extensions.ExtensionDtype) else {}
 
 
 

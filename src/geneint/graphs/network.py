@@ -1,9 +1,13 @@
 """Per-network graphs over the shared gene index, and DANGO's λ rule.
 
 A *network* is one STRING channel of one release, named ``string_v<release>_<channel>``
-(``string_v9.1_coexpression``). Its graph is a symmetric ``edge_index`` (2, E) into the gene
-index with ``weight`` = channel score / 1000, plus the λ that weights the network's zero
-entries in the reconstruction loss.
+(``string_v9.1_coexpression``), or a network of another source (``physical``, ``regulatory``…,
+:mod:`geneint.graphs.sets`). Its graph is a symmetric ``edge_index`` (2, E) into the gene
+index with ``weight`` (STRING: channel score / 1000), plus the λ that weights the network's
+zero entries in the reconstruction loss. A directed network (TF → target) is symmetrised too —
+every consumer of gene–gene graphs reads them as undirected — and keeps its directions in
+``direction``: +1 for an edge as published, −1 for the reverse added, 2 for a pair published
+both ways (0 for undirected networks).
 
 λ rule (DANGO, Methods; docs/dango.md §2.5): "if the decreased percentage of zeros [from the
 older to the newer STRING release] is greater than 1%, we set λ = 0.1; otherwise λ = 1.0". The
@@ -86,6 +90,7 @@ class NetworkGraph:
     num_nodes: int
     lam: float
     meta: dict[str, Any] = field(default_factory=dict)
+    direction: Tensor | None = None
 
     def __post_init__(self) -> None:
         if self.edge_index.dtype != torch.long or self.edge_index.dim() != 2 \
@@ -95,6 +100,9 @@ class NetworkGraph:
         if self.weight.shape != (self.edge_index.size(1),):
             raise ValueError(f"{self.name}: weight has shape {tuple(self.weight.shape)}, "
                              f"expected ({self.edge_index.size(1)},)")
+        if self.direction is not None and self.direction.shape != self.weight.shape:
+            raise ValueError(f"{self.name}: direction has shape {tuple(self.direction.shape)}, "
+                             f"expected {tuple(self.weight.shape)}")
         if self.edge_index.numel() and int(self.edge_index.max()) >= self.num_nodes:
             raise ValueError(f"{self.name}: edge_index refers to node "
                              f"{int(self.edge_index.max())} but there are {self.num_nodes} genes")
@@ -103,6 +111,18 @@ class NetworkGraph:
     def num_edges(self) -> int:
         """Undirected edges (edge_index holds each twice)."""
         return self.edge_index.size(1) // 2
+
+    @property
+    def directed(self) -> bool:
+        return self.direction is not None and bool((self.direction != 0).any())
+
+    def directed_edges(self, reverse: bool = False) -> Tensor:
+        """The edges as published (source → target), or their reverses; all edges when the
+        network is undirected."""
+        if not self.directed:
+            return self.edge_index
+        keep = (self.direction == (-1 if reverse else 1)) | (self.direction == 2)
+        return self.edge_index[:, keep]
 
 
 def gene_index_checksum(genes: list[str]) -> str:
@@ -177,9 +197,12 @@ def lambda_from_fraction(fraction: float) -> float:
 def write_graph(graph: NetworkGraph, path: PathLike) -> None:
     """Write a graph as ``.npz`` (atomic): edge_index, weight, num_nodes, lam, meta (JSON)."""
     with atomic_output(path) as tmp, open(tmp, "wb") as fh:
+        direction = graph.direction if graph.direction is not None \
+            else torch.zeros_like(graph.weight, dtype=torch.int8)
         np.savez(fh, edge_index=graph.edge_index.numpy(), weight=graph.weight.numpy(),
                  num_nodes=np.int64(graph.num_nodes), lam=np.float64(graph.lam),
-                 name=np.str_(graph.name), meta=np.str_(json.dumps(graph.meta)))
+                 name=np.str_(graph.name), meta=np.str_(json.dumps(graph.meta)),
+                 direction=direction.numpy())
 
 
 def read_graph(path: PathLike, genes: list[str] | None = None) -> NetworkGraph:
@@ -190,6 +213,7 @@ def read_graph(path: PathLike, genes: list[str] | None = None) -> NetworkGraph:
                 name=str(data["name"]), edge_index=torch.from_numpy(data["edge_index"]),
                 weight=torch.from_numpy(data["weight"]), num_nodes=int(data["num_nodes"]),
                 lam=float(data["lam"]), meta=json.loads(str(data["meta"])),
+                direction=torch.from_numpy(data["direction"]) if "direction" in data else None,
             )
     except (KeyError, ValueError, OSError) as exc:
         raise InputFormatError(path, 0, f"not a geneint graph file: {exc}") from exc
@@ -273,3 +297,67 @@ def build_network_graph(name: str, releases: list[str], edges_by_release: dict[s
     qc.info.update(meta)
     return NetworkGraph(name=name, edge_index=edge_index, weight=weight, num_nodes=len(genes),
                         lam=lam, meta=meta)
+
+
+def build_directed_edge_index(edges: pd.DataFrame, genes: list[str], qc: QCReport | None = None,
+                              ) -> tuple[Tensor, Tensor, Tensor]:
+    """Symmetrise a directed network (``gene_a`` → ``gene_b``) onto the gene index: the
+    symmetric ``edge_index`` and ``weight`` (a pair published both ways keeps the larger
+    weight) and each edge's ``direction`` (+1 as published, −1 reversed, 2 both ways)."""
+    position = pd.Series(np.arange(len(genes)), index=pd.Index(genes))
+    a, b = edges["gene_a"].map(position), edges["gene_b"].map(position)
+    keep = a.notna() & b.notna()
+    if qc is not None:
+        qc.count("edges_outside_genes", int((~keep).sum()))
+        qc.count("edges_kept", int(keep.sum()))
+    a, b = a[keep].to_numpy(np.int64), b[keep].to_numpy(np.int64)
+    w = edges["weight"][keep].to_numpy(np.float32)
+    both = pd.DataFrame({"src": np.concatenate([a, b]), "dst": np.concatenate([b, a]),
+                         "weight": np.concatenate([w, w]),
+                         "direction": np.concatenate([np.ones_like(a), -np.ones_like(a)])})
+    merged = both.groupby(["src", "dst"], sort=True).agg(
+        weight=("weight", "max"), direction=("direction", "sum"),
+        count=("direction", "size")).reset_index()
+    # A pair published both ways appears twice per direction: +1 and −1 sum to 0.
+    direction = np.where(merged["count"] > 1, 2, merged["direction"]).astype(np.int8)
+    edge_index = torch.from_numpy(merged[["src", "dst"]].to_numpy(np.int64).T.copy())
+    return (edge_index, torch.from_numpy(merged["weight"].to_numpy(np.float32).copy()),
+            torch.from_numpy(direction))
+
+
+def build_source_network_graph(name: str, table: pd.DataFrame, genes: list[str],
+                               configured_lambda: dict[str, float] | None = None,
+                               lambda_mode: str = "rule", qc: QCReport | None = None,
+                               ) -> NetworkGraph:
+    """Build a non-STRING network's graph (``physical``, ``regulatory``, …) from its canonical
+    network table (:mod:`geneint.data.networks`).
+
+    λ: such a network has no second release to compare, so every mode but ``one`` takes
+    ``graphs.lambda.<name>`` when the config gives it and 1.0 otherwise (these networks are
+    curated, not sparse score cut-offs, so their zeros are not discounted by default).
+    """
+    if lambda_mode not in LAMBDA_MODES:
+        raise ValueError(f"unknown lambda mode {lambda_mode!r}; choose one of {LAMBDA_MODES}")
+    rows = table[table["network"] == name]
+    if rows.empty:
+        raise ValueError(f"network {name!r} has no edges in its table (networks there: "
+                         f"{sorted(table['network'].unique())})")
+    qc = qc if qc is not None else QCReport([])
+    directed = bool(rows["directed"].any())
+    if directed:
+        edge_index, weight, direction = build_directed_edge_index(rows, genes, qc)
+    else:
+        edge_index, weight = build_edge_index(rows, genes, qc)
+        direction = torch.zeros_like(weight, dtype=torch.int8)
+    configured = (configured_lambda or {}).get(name)
+    if lambda_mode == "one" or configured is None:
+        lam, source = 1.0, "1.0 (no release pair; graphs.lambda does not set it)"
+    else:
+        lam, source = float(configured), "config"
+    degree = torch.bincount(edge_index[0], minlength=len(genes))
+    meta = {"network": name, "directed": directed, "genes_checksum": gene_index_checksum(genes),
+            "edges": int(edge_index.size(1) // 2), "genes_with_edges": int((degree > 0).sum()),
+            "lambda_source": source}
+    qc.info.update(meta)
+    return NetworkGraph(name=name, edge_index=edge_index, weight=weight, num_nodes=len(genes),
+                        lam=lam, meta=meta, direction=direction)

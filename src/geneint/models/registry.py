@@ -21,10 +21,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 #: Inputs a model can need, besides the interactions, the gene index and the split: the
-#: network graphs of its STRING release, the pretrained networks (``pretrained.pt``: encoders,
-#: heads, embedding table), only their gene embeddings (``embeddings.pt``), or the filtered
-#: ontology (``ontology.json``).
-NEEDS = ("graphs", "pretrained", "embeddings", "ontology")
+#: network graphs of its graph set, the pretrained networks (``pretrained.pt``: encoders,
+#: heads, embedding table), only their gene embeddings (``embeddings.pt``), the filtered
+#: ontology (``ontology.json``), the metabolic model's relations (the metabolism folder; only
+#: for points whose graph set has ``metabolism``), or the FBA deletion growth tables.
+NEEDS = ("graphs", "pretrained", "embeddings", "ontology", "metabolism", "fba_growth")
 RUNNERS = ("neural", "estimator")
 
 
@@ -78,6 +79,17 @@ MODELS: dict[str, ModelSpec] = {spec.name: spec for spec in (
               "DCell: a visible neural network with one subsystem per ontology term (its "
               "children's outputs and its own genes' states), leaves to root, a head per term",
               needs=frozenset({"ontology"}), settings=("dcell",)),
+    ModelSpec("multigraph", "neural",
+              "one heterogeneous GNN (GATv2 per relation) over every graph of the set and the "
+              "metabolic relations; a whole-cell embedding-difference head and a DANGO-style "
+              "set head mixed by a learned gate",
+              needs=frozenset({"graphs", "metabolism"}), input_axes=("graphs",),
+              settings=("multigraph",)),
+    ModelSpec("fba", "estimator",
+              "flux balance analysis on the metabolic model: growth of every single, double "
+              "and triple deletion, and τ from those fitnesses (Kuzmin's definitions); no "
+              "training",
+              needs=frozenset({"fba_growth"})),
 )}
 
 

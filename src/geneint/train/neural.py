@@ -208,7 +208,9 @@ def train_set_model(inputs: TrainingInputs, batch_size: int, settings: FitSettin
     log.info("%s", describe_process(geometry))
     fingerprint = run_fingerprint(
         inputs=[inputs.interactions, inputs.genes, inputs.split, *inputs.graphs,
-                *inputs.pretrained, *([inputs.ontology] if inputs.ontology else [])],
+                *inputs.pretrained, *([inputs.ontology] if inputs.ontology else []),
+                *(sorted(Path(inputs.metabolism).glob("*.parquet")) if inputs.metabolism
+                  else [])],
         record=record, seed=inputs.seed, fold=inputs.fold,
         shuffle_labels=inputs.shuffle_labels)
     resume = claim_work_dir(out_dir, work_dir, fingerprint)

@@ -29,9 +29,9 @@ GENE_COLUMNS = ["gene_a", "gene_b", "gene_c"]
 class TrainingInputs:
     """The canonical files a model is trained from, and where its outputs go.
 
-    ``graphs``, ``pretrained`` and ``ontology`` hold what the model needs (the registry's
-    ``needs``), else stay empty. ``shuffle_labels`` is the negative control (see
-    :class:`InteractionDataModule`).
+    ``graphs``, ``pretrained``, ``ontology`` and ``metabolism`` (the folder of the metabolism
+    stage) hold what the model needs (the registry's ``needs``), else stay empty.
+    ``shuffle_labels`` is the negative control (see :class:`InteractionDataModule`).
     """
 
     interactions: PathLike
@@ -43,6 +43,7 @@ class TrainingInputs:
     graphs: list[PathLike] = field(default_factory=list)
     pretrained: list[PathLike] = field(default_factory=list)
     ontology: PathLike | None = None
+    metabolism: PathLike | None = None
     seed: int = 0
     shuffle_labels: bool = False
 

@@ -22,6 +22,13 @@ from geneint.data.genes import write_sgd_features
 from geneint.data.kuzmin import write_kuzmin2018_tsv
 from geneint.data.string_writer import write_string_links
 from geneint.data.synthetic.genes import draw_factors, make_genes, sgd_feature_frame
+from geneint.data.synthetic.metabolism import GEM_FILE, write_synthetic_gem
+from geneint.data.synthetic.networks import (
+    BIOGRID_FILE,
+    REGULATION_FILE,
+    TFLINK_FILE,
+    write_synthetic_networks,
+)
 from geneint.data.synthetic.ontology import GAF_FILE, GO_OBO_FILE, write_synthetic_go
 from geneint.data.synthetic.scales import (
     MIN_COMBINED_SCORE,
@@ -118,6 +125,10 @@ def synthesize(out_dir: PathLike, seed: int = 0, scale: str | ScaleSpec = "demo"
         "truth_factors": FACTORS_FILE,
         "go_obo": GO_OBO_FILE,
         "sgd_gaf": GAF_FILE,
+        "biogrid": BIOGRID_FILE,
+        "regulation": REGULATION_FILE,
+        "tflink": TFLINK_FILE,
+        "yeast_gem": GEM_FILE,
     }
     for version, release in zip(RELEASES, (v9, v11), strict=True):
         write_string_links(release.frame(genes.names), out_dir / files[f"string_v{version}"],
@@ -135,6 +146,10 @@ def synthesize(out_dir: PathLike, seed: int = 0, scale: str | ScaleSpec = "demo"
     go_stats = write_synthetic_go(out_dir, genes, factors, seed)
     log.info("GO: %s terms (%s obsolete), %s GAF rows", f"{go_stats['obo']['terms']:,}",
              go_stats["obo"]["obsolete_terms"], f"{go_stats['gaf']['rows']:,}")
+    network_stats = write_synthetic_networks(out_dir, genes, factors, seed)
+    network_stats.pop("files", None)
+    log.info("networks: mean cosine of edges %s", network_stats["signal"])
+    gem_stats = write_synthetic_gem(out_dir, genes, factors, seed)
 
     tri = screen.gene_sets[:, 2] >= 0
     tau_tri = screen.tau_noise_free[tri]
@@ -182,6 +197,8 @@ def synthesize(out_dir: PathLike, seed: int = 0, scale: str | ScaleSpec = "demo"
             if len(tau_tri) else None,
         },
         "go": go_stats,
+        "networks": network_stats,
+        "metabolism": gem_stats,
     }
     write_text_atomic(out_dir / MANIFEST_FILE, json.dumps(manifest, indent=2) + "\n")
     log.info("screen: %s trigenic + %s digenic rows, %s genes, %d repeated triples; noise sd "
