@@ -24,12 +24,10 @@ Rows are printed and appended to ``bench/results.jsonl``; ``docs/benchmarks.md``
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import resource
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -112,25 +110,12 @@ def matmul_rate(threads: int) -> float:
 
 
 def run_child(data: Path, threads: int, *options: str) -> dict:
-    cmd = [sys.executable, __file__, "_child", "--data", str(data), "--threads", str(threads),
-           *options]
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    for line in proc.stdout.splitlines():
-        if line.startswith("RESULT "):
-            return json.loads(line[len("RESULT "):])
-    raise SystemExit(f"{' '.join(cmd)} failed:\n{proc.stderr[-3000:]}")
+    return seed_scale.run_script(__file__, "_child", "--data", str(data), "--threads",
+                                 str(threads), *options)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("what", nargs="?", default="all", choices=("all", "_child"))
-    parser.add_argument("--data", default=str(HERE / ".data"))
-    parser.add_argument("--scale", choices=("seed", "demo"), default="seed",
-                        help="demo: the 600-gene demo data, to check the script runs (tests)")
-    parser.add_argument("--results", default=str(HERE / "results.jsonl"))
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--epochs", type=int, default=2)
+    parser = seed_scale.epoch_bench_parser(__doc__)
     parser.add_argument("--dcell-batches", type=int, default=30,
                         help="batches per epoch DCell is timed on (then extrapolated)")
     parser.add_argument("--per-term-batches", type=int, default=6,
@@ -151,15 +136,9 @@ def main() -> None:
         return
     seed_scale.prepare(data, args.scale)
     prepare_ontology(data)
-    info = {**seed_scale.machine(), "threads": args.threads, "repeats": args.repeats,
-            "scale": args.scale, "command": " ".join(sys.argv),
-            "date": time.strftime("%Y-%m-%d %H:%M")}
-    print(f"# {info['cpu']}, {info['cores']} cores, torch {info['torch']}, "
-          f"{args.threads} threads, median of {args.repeats}")
+    info = seed_scale.run_info(args)
     setups = {
-        "dango": lambda: seed_scale.run_child(
-            data, args.threads, "joint", "--recon-impl", "sparse", "--batch-size", "1024",
-            "--recon-genes", "960", "--epochs", str(args.epochs)),
+        "dango": lambda: seed_scale.dango_epoch(data, args.threads, args.epochs),
         "dcell": lambda: run_child(data, args.threads, "--epochs", str(args.epochs),
                                    "--batches", str(args.dcell_batches)),
         "dcell lua widths": lambda: run_child(data, args.threads, "--epochs", str(args.epochs),
@@ -168,18 +147,9 @@ def main() -> None:
         "dcell per-term": lambda: run_child(data, args.threads, "--per-term", "--epochs", "2",
                                             "--batches", str(args.per_term_batches)),
     }
-    rows = {}
-    for setup, measure in setups.items():
-        results = [measure() for _ in range(args.repeats)]
-        runs = [seed_scale.median_epoch(r, "epoch_seconds_91k") for r in results]
-        rows[setup] = {"benchmark": "training epoch over 91k triples (s)", "setup": setup,
-                       "runs": runs, "median": statistics.median(runs),
-                       "peak_rss_mb": max(r["peak_rss_mb"] for r in results),
-                       **{k: results[0][k] for k in ("terms", "genes", "strata", "parameters",
-                                                     "multiply_adds_per_set") if k in results[0]}}
-        print(f"{setup:16s} {rows[setup]['median']:9.2f} s  (runs "
-              f"{', '.join(f'{r:.3g}' for r in runs)}; peak RSS "
-              f"{rows[setup]['peak_rss_mb']:.0f} MB)", flush=True)
+    rows = seed_scale.epoch_rows(setups, args.repeats,
+                                 keep=("terms", "genes", "strata", "parameters",
+                                                          "multiply_adds_per_set"))
     dcell = rows["dcell"]
     rate = matmul_rate(args.threads)
     for setup in ("dcell", "dcell lua widths"):

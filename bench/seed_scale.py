@@ -250,8 +250,13 @@ def child(args: argparse.Namespace) -> None:
 
 
 def run_child(data: Path, threads: int, kind: str, *options: str) -> dict:
-    cmd = [sys.executable, __file__, "_child", kind, "--data", str(data), "--threads",
-           str(threads), *options]
+    return run_script(__file__, "_child", kind, "--data", str(data), "--threads", str(threads),
+                      *options)
+
+
+def run_script(script: str, *argv: str) -> dict:
+    """Run a benchmark script in a fresh process; its ``RESULT {json}`` line."""
+    cmd = [sys.executable, script, *argv]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     for line in proc.stdout.splitlines():
         if line.startswith("RESULT "):
@@ -264,6 +269,52 @@ def median_epoch(result: dict, key: str = "epoch_seconds") -> float:
     """Epochs after the first (warm-up) when there are several."""
     seconds = result[key][1:] or result[key]
     return statistics.median(seconds)
+
+
+def epoch_bench_parser(doc: str) -> argparse.ArgumentParser:
+    """The options every training-epoch benchmark script shares."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("what", nargs="?", default="all", choices=("all", "_child"))
+    parser.add_argument("--data", default=str(HERE / ".data"))
+    parser.add_argument("--scale", choices=("seed", "demo"), default="seed",
+                        help="demo: the 600-gene demo data, to check the script runs (tests)")
+    parser.add_argument("--results", default=str(HERE / "results.jsonl"))
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=2)
+    return parser
+
+
+def run_info(args) -> dict:
+    """The machine and the command of a benchmark run (stored with every row), printed."""
+    info = {**machine(), "threads": args.threads, "repeats": args.repeats, "scale": args.scale,
+            "command": " ".join(sys.argv), "date": time.strftime("%Y-%m-%d %H:%M")}
+    print(f"# {info['cpu']}, {info['cores']} cores, torch {info['torch']}, "
+          f"{args.threads} threads, median of {args.repeats}")
+    return info
+
+
+def dango_epoch(data: Path, threads: int, epochs: int) -> dict:
+    """DANGO's joint epoch as the workflow trains it (setup ``fast``), in a fresh process."""
+    return run_child(data, threads, "joint", "--recon-impl", "sparse", "--batch-size", "1024",
+                     "--recon-genes", "960", "--epochs", str(epochs))
+
+
+def epoch_rows(setups: dict, repeats: int, keep: tuple[str, ...] = ()) -> dict[str, dict]:
+    """Each setup (a callable returning one child's result) ``repeats`` times: rows of the
+    median training epoch over 91k triples, printed as they come."""
+    rows = {}
+    for setup, measure in setups.items():
+        results = [measure() for _ in range(repeats)]
+        runs = [median_epoch(r, "epoch_seconds_91k") for r in results]
+        rows[setup] = {"benchmark": "training epoch over 91k triples (s)", "setup": setup,
+                       "runs": runs, "median": statistics.median(runs),
+                       "peak_rss_mb": max(r["peak_rss_mb"] for r in results),
+                       **{k: results[0][k] for k in keep if k in results[0]}}
+        print(f"{setup:24s} {rows[setup]['median']:9.2f} s  (runs "
+              f"{', '.join(f'{r:.3g}' for r in runs)}; peak RSS "
+              f"{rows[setup]['peak_rss_mb']:.0f} MB)", flush=True)
+    return rows
 
 
 def bench_pretrain(data: Path, args) -> list[dict]:
@@ -401,10 +452,7 @@ def main() -> None:
     benches = {"pretrain": bench_pretrain, "joint": bench_joint, "screen": bench_screen,
                "pretrain-convergence": bench_pretrain_convergence}
     chosen = ["pretrain", "joint", "screen"] if args.what == "all" else [args.what]
-    info = {**machine(), "threads": args.threads, "repeats": args.repeats, "scale": args.scale,
-            "command": " ".join(sys.argv), "date": time.strftime("%Y-%m-%d %H:%M")}
-    print(f"# {info['cpu']}, {info['cores']} cores, torch {info['torch']}, "
-          f"{args.threads} threads, median of {args.repeats}")
+    info = run_info(args)
     with open(args.results, "a") as log:
         for name in chosen:
             for row in benches[name](data, args):

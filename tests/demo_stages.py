@@ -9,6 +9,7 @@ from pathlib import Path
 
 from geneint.cli import main
 from geneint.data.synthetic import ScaleSpec, synthesize
+from geneint.data.synthetic.metabolism import GEM_FILE
 from geneint.data.synthetic.networks import BIOGRID_FILE, REGULATION_FILE, TFLINK_FILE
 
 NETWORK_FILES = {"biogrid": ("physical", "genetic"), "regulation": ("regulatory",),
@@ -32,6 +33,8 @@ class PreparedData:
     graphs: list[Path] = field(default_factory=list)
     #: Graphs of the other network sources, by network (physical, genetic, regulatory, tflink).
     networks: dict[str, Path] = field(default_factory=dict)
+    #: The folder of `geneint parse metabolism` on the synthetic GEM.
+    metabolism: Path | None = None
 
     def pretrain_dir(self, graph: Path, tag: str = "spec") -> Path:
         return self.root / "pretrain" / tag / graph.stem
@@ -83,6 +86,9 @@ def prepare(root: Path, scale: str | ScaleSpec = TINY, seed: int = 0,
             run("graphs", "build", "--network", network, "--edges", str(table), "--genes",
                 str(genes), "--out", str(out))
             data.networks[network] = out
+    data.metabolism = processed / "metabolism"
+    run("parse", "metabolism", "--gem", str(raw / GEM_FILE), "--genes", str(genes), "--out",
+        str(data.metabolism))
     return data
 
 

@@ -68,8 +68,13 @@ def split_kind_and_fold(split: str) -> tuple[str, int]:
 
 def point_networks(point: dict[str, str], channels: list[str]) -> list[str]:
     """Network names (``string_v9.1_coexpression``, ``physical``…) of a point that uses graphs:
-    every network of its graph set (:mod:`geneint.graphs.sets`)."""
-    return graph_sets.networks(point["graphs"], channels)
+    every network of its graph set (:mod:`geneint.graphs.sets`). A model that reads the
+    metabolic model's typed relations (``needs`` metabolism) does not also get their gene–gene
+    projection."""
+    names = graph_sets.networks(point["graphs"], channels)
+    if "metabolism" in model_spec(point["model"]).needs:
+        names = [n for n in names if n != "metabolism"]
+    return names
 
 
 def graph_lambda_mode(point: dict[str, str]) -> str:

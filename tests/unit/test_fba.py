@@ -105,13 +105,49 @@ def test_genes_outside_the_model_have_fitness_one_and_zero_tau() -> None:
 
 
 def test_each_gene_set_is_solved_once() -> None:
-    fitness = DeletionFitness(toy_model({"RA": ("A", 5), "RB": ("B", 5), "RC": ("C", 5)}))
+    model = toy_model({"RA": ("A", 5), "RB": ("B", 5), "RC": ("C", 5)})
+    fitness = DeletionFitness(model, skip_unused=False)
     interaction_scores(pairs(("A", "B", "C"), ("A", "B", "C"), ("A", "B", "X")), fitness)
     # Distinct in-model sets: A, B, C, AB, AC, BC, ABC — 7 LPs; everything else is a hit.
-    assert fitness.stats() == {"lps_solved": 7, "lps_skipped": 0, "cache_hits": 14,
-                               "cached_sets": 7}
+    assert fitness.stats() == {"lps_solved": 7, "lps_skipped": 0, "lps_unused": 0,
+                               "lps_retried": 0, "cache_hits": 14, "cached_sets": 7}
     fitness(("C", "A", "B"))
     assert fitness.lps_solved == 7 and fitness.cache_hits == 15
+
+
+def test_deleting_reactions_without_wild_type_flux_needs_no_lp() -> None:
+    # Route B costs two a per b, so the parsimonious optimum leaves it unused.
+    model = toy_model({"RA": ("A", 1000), "RB": ("B", 1000)})
+    model.reactions.RB.add_metabolites({model.metabolites.a: -1})
+    fitness = DeletionFitness(model)
+    assert fitness.unused == {"RB"}
+    assert (fitness(["B"]), fitness(["A"]), fitness(["A", "B"])) == (1.0, 0.5, 0.0)
+    assert (fitness.lps_unused, fitness.lps_solved) == (1, 2)
+    assert DeletionFitness(model, skip_unused=False)(["B"]) == 1.0
+
+
+def test_stalled_lps_are_retried_then_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    model = toy_model({"RA": ("A", 5), "RB": ("B", 5), "RC": ("C", 5)})
+    fitness = DeletionFitness(model, skip_unused=False)
+    stalls = {"left": 1, "now": False}
+    solve, real_status = model.slim_optimize, type(model.solver).status
+
+    def slim_optimize(*args, **kwargs):  # the next n LPs end as GLPK's time limit would
+        stalls["now"] = stalls["left"] > 0
+        stalls["left"] -= 1
+        return float("nan") if stalls["now"] else solve(*args, **kwargs)
+
+    monkeypatch.setattr(model, "slim_optimize", slim_optimize)
+    monkeypatch.setattr(type(model.solver), "status", property(
+        lambda solver: "time_limit" if stalls["now"] else real_status.fget(solver)))
+    assert fitness(["A", "B"]) == 0.5 and fitness.lps_retried == 1
+    stalls["left"] = 3
+    with pytest.raises(RuntimeError, match="A;C"):
+        fitness(["C", "A"])
+    import swiglpk
+
+    config = model.solver.configuration
+    assert config.timeout is None and config._smcp.meth == swiglpk.GLP_PRIMAL  # restored
 
 
 def test_kuzmin_formulas_match_hand_computed_numbers() -> None:
@@ -291,4 +327,9 @@ def test_real_yeast_gem(shared_data: Path, tmp_path: Path) -> None:
     assert len(tables.gene_reaction) > 0 and tables.gene_reaction["gene"].nunique() == 1161
     assert qc.counts["reactions_without_gpr"] > 0 and qc.counts["exchange_reactions"] > 0
     write_metabolism(tables, model, tmp_path)
-    assert load_gem(tmp_path / MODEL_FILE).slim_optimize() == pytest.approx(growth, rel=1e-9)
+    reloaded = load_gem(tmp_path / MODEL_FILE)
+    assert reloaded.slim_optimize() == pytest.approx(growth, rel=1e-9)
+    # HEM13 is essential in the model; GLPK's warm-started primal simplex can stall on it
+    # (minutes), the dual retry answers in about a second.
+    fitness = DeletionFitness(reloaded)
+    assert fitness(["YDR044W"]) == 0.0 and fitness(["YDR044W", "YAL001C"]) == 0.0

@@ -193,6 +193,28 @@ def test_ddp_gathers_the_whole_validation_set(tiny, tmp_path):
     assert curve["val/n"].dropna().iloc[-1] == summary["sets"]["val"]
 
 
+@pytest.mark.slow  # two processes with a whole-genome GNN each: ~30 s on 2 cores
+def test_multigraph_trains_under_ddp_with_the_metabolic_relations(tiny, tmp_path):
+    """multigraph as DANGO: two gloo ranks, every parameter used (DDP would fail otherwise),
+    the whole validation set gathered; the cell graph has genes, reactions and metabolites."""
+    data, _ = tiny
+    out = tmp_path / "multigraph"
+    subprocess.run([sys.executable, "-m", "geneint.cli", *inputs_args(data, "multigraph"),
+                    "--graphs", str(data.graphs[0]), str(data.networks["regulatory"]),
+                    "--metabolism", str(data.metabolism), "--epochs", "1", "--devices", "2",
+                    "--no-progress-bar", "--out", str(out)],
+                   check=True, capture_output=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    summary = json.loads((out / "train_summary.json").read_text())
+    assert summary["world_size"] == 2
+    assert set(summary["cell_graph"]["nodes"]) == {"gene", "reaction", "metabolite"}
+    assert {"gene__regulatory__gene", "gene__regulatory_reverse__gene",
+            "metabolite__stoichiometry__reaction"} <= set(summary["cell_graph"]["edges"])
+    curve = pd.read_csv(out / "metrics.csv")
+    assert curve["val/n"].dropna().iloc[-1] == summary["sets"]["val"]
+    predictions = pd.read_parquet(out / "predictions.parquet")
+    assert predictions["tau_pred"].notna().all() and predictions["tau_pred"].std() > 0
+
+
 @pytest.mark.slow  # minutes on 2 cores: the full suite (CI) runs it
 def test_submitit_local_executor_runs_two_rank_ddp(tiny, tmp_path):
     """`geneint submit --cluster local`: submitit starts two processes, the exported

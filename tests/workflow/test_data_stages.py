@@ -245,3 +245,29 @@ def test_real_data_dag_builds_offline(workflow_copy, snakemake):
 def test_lint_is_clean(workflow_copy, snakemake):
     out = snakemake(workflow_copy, "--lint")
     assert "Lints for" not in out.stdout + out.stderr
+
+
+def test_graph_sets_plan_only_the_sources_they_name(workflow_copy, snakemake):
+    (workflow_copy / "sets.yaml").write_text(
+        "grid:\n  model: [dango, multigraph, fba]\n  split: [gene1]\nmodels:\n"
+        "  dango: {graphs: [string9.1, string9.1+physical]}\n"
+        "  multigraph: {graphs: [tflink+metabolism]}\nseeds: [0]\n")
+    out = snakemake(workflow_copy, "-n", "-p", "--config", "sweep=sets.yaml").stdout
+    jobs = jobs_planned(out)
+    # biogrid for physical, tflink; metabolism for multigraph's relations and for FBA.
+    assert jobs["parse_network_source"] == 2 and jobs["parse_metabolism"] == 1
+    assert "networks/regulation.parquet" not in out
+    # 6 STRING channels + physical (λ rule, DANGO); tflink (λ one; multigraph reads the
+    # metabolic relations, not their gene–gene projection).
+    assert jobs["build_graph"] == 8 and jobs["pretrain_network"] == 7
+    assert jobs["fba_growth"] == 4 and jobs["train_model"] == 3
+    assert "--metabolism data/processed/demo/metabolism" in out
+    assert "graphs~string9.1+physical/" in out
+
+
+def test_a_misspelt_graph_set_is_refused_with_the_known_components(workflow_copy, snakemake):
+    (workflow_copy / "bad.yaml").write_text(
+        "grid:\n  model: [multigraph]\nmodels:\n  multigraph: {graphs: [string9.1+ppi]}\n"
+        "seeds: [0]\n")
+    proc = snakemake(workflow_copy, "-n", "--config", "sweep=bad.yaml", check=False)
+    assert proc.returncode != 0 and "string9.1+ppi" in proc.stdout + proc.stderr

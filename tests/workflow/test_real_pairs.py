@@ -25,17 +25,19 @@ LOCAL_COPIES = {
     "dcell_topology": "costanzo2016_dna_repair/GO_0006281_topology",
     "dango_genes": "string_v9.1_partial/yeast_string_genes.txt",
     "sgd_features": "sgd/SGD_features.tab",
+    "yeast_gem": "yeast_gem/yeast-GEM.yml",
     **{f"dango_{c}": f"string_v9.1_partial/yeast_string_{c}_adjacency.txt"
        for c in ("neighborhood", "fusion", "cooccurence", "database")},
 }
 QUICK = {"pretrain": {"epochs": 2}, "train": {"epochs": 4, "patience": 100},
-         "dcell": {"epochs": 15},
+         "dcell": {"epochs": 15}, "multigraph": {"epochs": 4, "patience": 100},
          "baselines": {"random_forest": {"n_estimators": 40}}}
 SWEEP = """grid:
-  model: [dango, dcell, mean, additive, rf_pair_features, rf_embeddings]
+  model: [dango, dcell, multigraph, fba, mean, additive, rf_pair_features, rf_embeddings]
   split: [published]
 models:
   dango: {lambda_mode: [config]}
+  multigraph: {graphs: [string9.1+metabolism]}
   rf_embeddings: {lambda_mode: [config]}
 seeds: [0]
 """
@@ -79,12 +81,13 @@ def test_the_shipped_config_names_only_public_urls(workflow_copy, snakemake):
     for name, spec in config["data"]["downloads"].items():
         assert spec["url"].startswith("https://raw.githubusercontent.com/"), name
         assert len(spec["sha256"]) == 64 and "local" not in spec, name
-    # Without local copies, the plan downloads every file (and trains all seven models).
+    # Without local copies, the plan downloads every file (and trains all nine models).
     out = snakemake(workflow_copy, "-n", "--configfile", "config/costanzo_dna_repair.yaml")
     jobs = jobs_planned(out.stdout)
-    assert jobs["download_source"] == 9 and jobs["train_model"] == 6
+    assert jobs["download_source"] == 10 and jobs["train_model"] == 9
     assert jobs["parse_ontology"] == 1 and jobs["interpret_dcell"] == 3
-    assert jobs["fit_estimator"] == 15 and jobs["pretrain_network"] == 4
+    assert jobs["fit_estimator"] == 18 and jobs["pretrain_network"] == 4
+    assert jobs["parse_metabolism"] == 1 and jobs["fba_growth"] == 4
 
 
 def test_published_pairs_and_networks_become_canonical_tables(real_run):
@@ -105,7 +108,8 @@ def test_every_model_has_a_row_and_the_baselines_match_known_values(real_run):
     summary = pd.read_csv(real_run / "results" / "costanzo_dna_repair" / "summary.tsv",
                           sep="\t")
     assert sorted(summary["model"]) == sorted(
-        ["dango", "dcell", "mean", "additive", "rf_pair_features", "rf_embeddings"])
+        ["dango", "dcell", "multigraph", "fba", "mean", "additive", "rf_pair_features",
+         "rf_embeddings"])
     by_model = summary.set_index("model")
     assert (by_model["test_n"] == 2868).all()
     # Per-gene effects explain part of ε on these pairs (test Pearson 0.285 with the
@@ -135,3 +139,22 @@ def test_dcell_runs_on_the_published_dna_repair_ontology(real_run):
                                    "interpret").rglob("term_importance.tsv")), sep="\t")
     assert len(importance) == 21 and importance["rlipp"].notna().sum() >= 15
     assert set(importance["term"]) == {t["id"] for t in ontology["terms"]}
+
+
+def test_the_real_metabolic_model_feeds_multigraph_and_fba(real_run):
+    processed = real_run / "data" / "processed" / "costanzo_dna_repair"
+    qc = json.loads((processed / "metabolism" / "metabolism.qc.json").read_text())
+    # Yeast-GEM 9.0.2: 1,161 genes; GPR rows of genes outside DANGO's 6,400-gene index are
+    # counted, not silently dropped.
+    assert qc["counts"]["model_genes"] == 1161 and qc["counts"]["reactions"] == 4131
+    assert 1000 < qc["counts"]["genes_kept"] <= 1161
+    results = real_run / "results" / "costanzo_dna_repair" / "train"
+    fba = json.loads(next(results.glob("model~fba/*/seed0/train_summary.json")).read_text())
+    # Only 3 of the 162 DNA-repair genes are metabolic (YDR440W, YKL067W, YLR151C): FBA
+    # predicts ε = 0 for almost every pair.
+    assert fba["model_genes_in_sets"] == 3
+    multigraph = json.loads(next(results.glob("model~multigraph/*/*/*/*/seed0/"
+                                              "train_summary.json")).read_text())
+    assert multigraph["cell_graph"]["nodes"]["reaction"] == 4131
+    assert {"gene__gpr__reaction", "gene__string_v9_1_database__gene"} <= set(
+        multigraph["cell_graph"]["edges"])

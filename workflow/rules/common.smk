@@ -2,6 +2,7 @@
 # (names from setup.smk).
 import base64
 import glob
+from types import SimpleNamespace
 
 
 # --- data helpers ----------------------------------------------------------------------------
@@ -289,9 +290,18 @@ def get_intermediate_outputs():
                 built_from.setdefault(graph, []).extend(
                     [predictions, f"results/{RUN}/pretrain/*/*/lambda~{mode}/{network}/*.pt"]
                 )
+                if not graph_sets.is_string_network(network):
+                    built_from.setdefault(network_table(network), []).append(
+                        f"{PROCESSED}/graphs/*/{network}.npz"
+                    )
             for release in STRING_RELEASES:
                 edges = f"{PROCESSED}/string/v{release}.parquet"
                 built_from.setdefault(edges, []).append(f"{PROCESSED}/graphs/*/*.npz")
+        inputs = get_model_inputs(SimpleNamespace(point=sweeps.point_path(point)))
+        for table in inputs.get("metabolism", []):
+            built_from.setdefault(table, []).append(predictions)
+        for growth in inputs.get("growth", []):
+            built_from.setdefault(growth, []).append(predictions)
     return built_from
 
 

@@ -196,7 +196,9 @@ def _add_model_parser(models: argparse._SubParsersAction, spec: ModelSpec) -> No
     g.add_argument("--genes", required=True, help="genes.tsv")
     g.add_argument("--split", required=True, help="splits/<kind>.parquet")
     g.add_argument("--fold", type=int, default=0, help="fold of the split")
-    if "graphs" in spec.needs:
+    if "graphs" in spec.needs and "metabolism" in spec.needs:  # a set may be metabolism alone
+        g.add_argument("--graphs", nargs="*", default=[], help="one .npz per network")
+    elif "graphs" in spec.needs:
         g.add_argument("--graphs", nargs="+", required=True, help="one .npz per network")
     if "pretrained" in spec.needs:
         g.add_argument("--pretrained", nargs="*", default=None,

@@ -27,8 +27,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import cobra
 import numpy as np
 import pandas as pd
 
@@ -40,6 +40,9 @@ from geneint.data.files import (
     require_columns,
     write_parquet_atomic,
 )
+
+if TYPE_CHECKING:
+    import cobra
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +57,17 @@ GENE_REACTION_COLUMNS = ["gene", "reaction", "gpr_group"]
 REACTION_METABOLITE_COLUMNS = ["reaction", "metabolite", "coefficient", "compartment"]
 GENE_PAIR_COLUMNS = ["gene_a", "gene_b", "network", "weight", "directed"]
 _READERS = {".yml": "yaml", ".yaml": "yaml", ".xml": "sbml", ".sbml": "sbml", ".json": "json"}
+
+
+def import_cobra():
+    """cobrapy, imported when a model is read or written (the tables alone do not need it)."""
+    try:
+        import cobra
+    except ImportError:
+        raise ImportError("reading a metabolic model needs cobrapy: bash scripts/bootstrap.sh "
+                          "installs it (pip install --no-deps cobra==0.32.1, then its "
+                          "dependencies; README \"Quick start\")") from None
+    return cobra
 
 
 @dataclass
@@ -74,6 +88,7 @@ def load_gem(path: PathLike) -> cobra.Model:
     if kind is None or (path.suffix == ".gz" and kind != "sbml"):
         raise InputFormatError(path, 0, "unknown model format; expected .yml/.yaml (cobra "
                                         "YAML), .xml/.sbml[.gz] (SBML) or .json (cobra JSON)")
+    cobra = import_cobra()
     try:
         if kind == "yaml":
             model = cobra.io.load_yaml_model(str(path))
@@ -190,7 +205,7 @@ def write_metabolism(tables: MetabolismTables, model: cobra.Model, out_dir: Path
                          out_dir / REACTION_METABOLITE_FILE)
     write_parquet_atomic(tables.gene_pairs[GENE_PAIR_COLUMNS], out_dir / GENE_PAIRS_FILE)
     with atomic_output(out_dir / MODEL_FILE) as tmp:
-        cobra.io.save_json_model(model, str(tmp))
+        import_cobra().io.save_json_model(model, str(tmp))
 
 
 def read_metabolism(out_dir: PathLike) -> MetabolismTables:

@@ -147,12 +147,10 @@ def compute_growth_chunk(interactions: PathLike, model_dir: PathLike, chunk: int
     mine = plan_chunks(needed, chunks)[chunk - 1]
     table = growth_table(fitness, mine)
     write_growth_table(table, out)
-    stats = {"deletion_sets": len(needed), "this_chunk": len(mine),
-             "lps_solved": fitness.lps_solved, "lps_skipped": fitness.lps_skipped,
+    stats = {"deletion_sets": len(needed), "this_chunk": len(mine), **fitness.stats(),
              "seconds": round(time.perf_counter() - started, 2)}
-    log.info("chunk %d/%d: %d of %d deletion sets, %d LPs (%d skipped: no reaction lost) in "
-             "%.1f s", chunk, chunks, len(mine), len(needed), fitness.lps_solved,
-             fitness.lps_skipped, stats["seconds"])
+    log.info("chunk %d/%d: %d of %d deletion sets in %.1f s; %s", chunk, chunks, len(mine),
+             len(needed), stats["seconds"], fitness.stats())
     return stats
 
 
