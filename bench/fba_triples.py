@@ -1,7 +1,7 @@
 """FBA trigenic scores per second on one core: every deletion a triple's τ needs, solved once
 through :class:`~geneint.models.fba.DeletionFitness`'s cache — medians over repeated runs.
 
-    python bench/fba_triples.py [--gem /work/shared/data/yeast_gem/yeast-GEM.yml]
+    python bench/fba_triples.py [--gem path/to/yeast-GEM.yml]
                                 [--triples 200] [--repeats 3]
 
 Model: ``--gem`` (SBML, YAML or cobra JSON), by default the synthetic GEM of ``geneint synth``

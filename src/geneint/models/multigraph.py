@@ -182,7 +182,9 @@ class MultiGraph(SetModel):
         removed_sum = torch.einsum("bs,bsd->bd", e_s, state["h"][genes])
         removed = e_s.sum(-1, keepdim=True)
         z = state["weighted_sum"] / state["total"]
-        z_perturbed = (state["weighted_sum"] - removed_sum) / (state["total"] - removed)
+        # The perturbed genes never hold all the readout weight in a genome (clamp for safety).
+        z_perturbed = (state["weighted_sum"] - removed_sum) / (state["total"] - removed
+                                                               ).clamp_min(1e-12)
         return z - z_perturbed
 
     def score(self, state: dict[str, Tensor], genes: Tensor, mask: Tensor) -> Tensor:
