@@ -119,6 +119,21 @@ def keep_known_genes(frame: pd.DataFrame, genes: Collection[str] | None,
     return frame[~outside]
 
 
+def tf_target_edges(tf_names: np.ndarray, target_names: np.ndarray,
+                    sgd_names: Mapping[str, str] | None, genes: Collection[str] | None,
+                    network: str, qc: QCReport, protein_suffix: bool = False) -> pd.DataFrame:
+    """Directed TF → target edges from names: mapped to systematic names (unmapped counted),
+    restricted to ``genes``, finished by :func:`finish_edges`."""
+    tf = map_gene_names(tf_names, sgd_names, protein_suffix=protein_suffix)
+    target = map_gene_names(target_names, sgd_names)
+    keep = count_unmapped(tf_names, target_names, tf, target, qc)
+    rows = keep_known_genes(pd.DataFrame({"gene_a": tf[keep], "gene_b": target[keep]}),
+                            genes, qc)
+    edges = finish_edges(rows, network, directed=True, qc=qc)
+    qc.info["transcription_factors"] = int(edges["gene_a"].nunique())
+    return edges
+
+
 def finish_edges(frame: pd.DataFrame, network: str, directed: bool,
                  qc: QCReport) -> pd.DataFrame:
     """Turn raw ``gene_a, gene_b[, weight]`` rows of one network into canonical rows.

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from geneint.data.files import InputFormatError, PathLike, QCReport, iter_lines
-from geneint.data.networks import count_unmapped, finish_edges, keep_known_genes, map_gene_names
+from geneint.data.networks import tf_target_edges
 
 log = logging.getLogger(__name__)
 
@@ -79,13 +79,8 @@ def read_regulation(path: PathLike, genes: Collection[str] | None,
     tf_names = np.array(tfs, dtype=object)
     target_names = np.array(targets, dtype=object)
     qc.count("rows_read", len(tf_names))
-    tf = map_gene_names(tf_names, sgd_names, protein_suffix=True)
-    target = map_gene_names(target_names, sgd_names)
-    keep = count_unmapped(tf_names, target_names, tf, target, qc)
-    rows = keep_known_genes(pd.DataFrame({"gene_a": tf[keep], "gene_b": target[keep]}),
-                            genes, qc)
-    edges = finish_edges(rows, NETWORK, directed=True, qc=qc)
-    qc.info["transcription_factors"] = int(edges["gene_a"].nunique())
+    edges = tf_target_edges(tf_names, target_names, sgd_names, genes, NETWORK, qc,
+                            protein_suffix=True)
     log.info("%s: %s rows → %s regulatory edges from %d TFs", path, f"{len(tf_names):,}",
              f"{len(edges):,}", qc.info["transcription_factors"])
     return edges

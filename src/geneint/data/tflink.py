@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from geneint.data.files import InputFormatError, PathLike, QCReport, iter_lines
-from geneint.data.networks import count_unmapped, finish_edges, keep_known_genes, map_gene_names
+from geneint.data.networks import tf_target_edges
 
 log = logging.getLogger(__name__)
 
@@ -104,12 +104,6 @@ def read_tflink(path: PathLike, genes: Collection[str] | None,
         qc.count("rows_other_organism", int((~yeast).sum()),
                  example=str(np.array(organisms, dtype=object)[~yeast][0]))
         tf_names, target_names = tf_names[yeast], target_names[yeast]
-    tf = map_gene_names(tf_names, sgd_names)
-    target = map_gene_names(target_names, sgd_names)
-    keep = count_unmapped(tf_names, target_names, tf, target, qc)
-    rows = keep_known_genes(pd.DataFrame({"gene_a": tf[keep], "gene_b": target[keep]}),
-                            genes, qc)
-    edges = finish_edges(rows, NETWORK, directed=True, qc=qc)
-    qc.info["transcription_factors"] = int(edges["gene_a"].nunique())
+    edges = tf_target_edges(tf_names, target_names, sgd_names, genes, NETWORK, qc)
     log.info("%s: %s rows → %s TFLink edges", path, f"{len(tfs):,}", f"{len(edges):,}")
     return edges
