@@ -24,9 +24,7 @@ Rows are printed and appended to ``bench/results.jsonl``; ``docs/benchmarks.md``
 
 from __future__ import annotations
 
-import json
 import math
-import resource
 import statistics
 import sys
 import time
@@ -126,13 +124,8 @@ def main() -> None:
     args = parser.parse_args()
     data = Path(args.data)
     if args.what == "_child":
-        import torch
-
-        torch.set_num_threads(args.threads)
-        result = measure_dcell(data, args.per_term, args.batches or None, args.epochs,
-                               args.widths)
-        result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print("RESULT " + json.dumps(result), flush=True)
+        seed_scale.report_child(args.threads, lambda: measure_dcell(
+            data, args.per_term, args.batches or None, args.epochs, args.widths))
         return
     seed_scale.prepare(data, args.scale)
     prepare_ontology(data)
@@ -163,9 +156,7 @@ def main() -> None:
     print(f"stratum-batched vs per-term loop: {dcell['per_term_speedup']:.1f}x faster; ontology "
           f"{dcell.get('terms')} terms over {dcell.get('genes')} genes, {dcell.get('strata')} "
           f"strata")
-    with open(args.results, "a") as log:
-        for row in rows.values():
-            log.write(json.dumps({**row, "machine": info}) + "\n")
+    seed_scale.write_rows(args.results, rows, info)
 
 
 if __name__ == "__main__":

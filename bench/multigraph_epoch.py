@@ -20,9 +20,7 @@ printed and appended to ``bench/results.jsonl``; ``docs/benchmarks.md`` quotes t
 
 from __future__ import annotations
 
-import json
 import math
-import resource
 import sys
 from pathlib import Path
 
@@ -42,7 +40,11 @@ GRAPH_SETS = {"string9.1": [f"string_v9.1_{c}" for c in CHANNELS],
 def prepare_networks(data: Path) -> None:
     """The other networks and the metabolism tables of the seed-scale data."""
     from geneint.data.synthetic.metabolism import GEM_FILE
-    from geneint.data.synthetic.networks import BIOGRID_FILE, REGULATION_FILE, TFLINK_FILE
+    from geneint.data.synthetic.networks import (
+        BIOGRID_FILE,
+        REGULATION_FILE,
+        TFLINK_FILE,
+    )
 
     raw, processed = data / "raw", data / "processed"
     if (processed / "metabolism" / "gene_reaction.parquet").exists():
@@ -111,12 +113,8 @@ def main() -> None:
     args = parser.parse_args()
     data = Path(args.data)
     if args.what == "_child":
-        import torch
-
-        torch.set_num_threads(args.threads)
-        result = measure_multigraph(data, args.graph_set, args.batches, args.epochs)
-        result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print("RESULT " + json.dumps(result), flush=True)
+        seed_scale.report_child(args.threads, lambda: measure_multigraph(
+            data, args.graph_set, args.batches, args.epochs))
         return
     seed_scale.prepare(data, args.scale)
     prepare_networks(data)
@@ -134,9 +132,7 @@ def main() -> None:
         row["vs_dango"] = row["median"] / rows["dango"]["median"]
         print(f"multigraph {name}: {row['vs_dango']:.2f}x DANGO's epoch ({row['relations']} "
               f"relations, {row['edges']:,} edges, {row['parameters']:,} parameters)")
-    with open(args.results, "a") as log:
-        for row in rows.values():
-            log.write(json.dumps({**row, "machine": info}) + "\n")
+    seed_scale.write_rows(args.results, rows, info)
 
 
 if __name__ == "__main__":

@@ -294,6 +294,24 @@ def run_info(args) -> dict:
     return info
 
 
+def report_child(threads: int, measure) -> None:
+    """In a child process: ``measure()`` with ``threads`` torch threads, printed as the
+    ``RESULT {json}`` line :func:`run_script` reads, with the process's peak RSS."""
+    import torch
+
+    torch.set_num_threads(threads)
+    result = measure()
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print("RESULT " + json.dumps(result), flush=True)
+
+
+def write_rows(path: str, rows: dict[str, dict], info: dict) -> None:
+    """Append a benchmark's rows, each with the machine and command, to the results file."""
+    with open(path, "a") as log:
+        for row in rows.values():
+            log.write(json.dumps({**row, "machine": info}) + "\n")
+
+
 def dango_epoch(data: Path, threads: int, epochs: int) -> dict:
     """DANGO's joint epoch as the workflow trains it (setup ``fast``), in a fresh process."""
     return run_child(data, threads, "joint", "--recon-impl", "sparse", "--batch-size", "1024",

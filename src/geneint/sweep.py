@@ -77,6 +77,28 @@ def point_networks(point: dict[str, str], channels: list[str]) -> list[str]:
     return names
 
 
+def point_needs(point: dict[str, str]) -> frozenset[str]:
+    """What a point's model needs: the registry's ``needs``, and its ``needs_when`` inputs
+    whose axis has the named value at this point."""
+    spec = model_spec(point["model"])
+    extra = {need for need, (axis, value) in spec.needs_when.items() if point.get(axis) == value}
+    return spec.needs | extra
+
+
+#: The axes that choose a pretraining run (``pretrain/variant~…/dim~…/lambda~…``).
+PRETRAINING_AXES = ("variant", "dim", "lambda_mode")
+
+
+def pretraining_of(point: dict[str, str]) -> dict[str, str]:
+    """The pretraining a point reads: its own pretraining axes (DANGO, the embedding models),
+    else DANGO's defaults (e.g. hetero_sagpool's pretrained features, whose ``dim`` is its own
+    hidden size)."""
+    if set(PRETRAINING_AXES) <= set(model_axes(point["model"])):
+        return {axis: point[axis] for axis in PRETRAINING_AXES}
+    axes = model_axes("dango")
+    return {axis: str(axes[axis]["default"][0]) for axis in PRETRAINING_AXES}
+
+
 def graph_lambda_mode(point: dict[str, str]) -> str:
     """Which λ build of the graphs a point reads: its own axis, else ``one`` (models that do
     not reconstruct networks ignore λ, and λ = 1 needs no second release or config)."""

@@ -22,9 +22,12 @@ pytestmark = [pytest.mark.slurm, pytest.mark.slow]
 
 # Short training keeps the suite in CI's budget; the comparison below is about DDP vs one
 # process on identical inputs, not about reaching the demo's best accuracy.
-QUICK = "pretrain: {epochs: 2}\ntrain: {epochs: 10, patience: 100}\nsweep: quick_sweep.yaml\n"
-# DANGO as multi-node DDP on the GPU partition, the mean baseline as a CPU job.
-QUICK_SWEEP = "grid:\n  model: [dango, mean]\n  split: [random0]\nseeds: [0]\n"
+QUICK = ("pretrain: {epochs: 2}\ntrain: {epochs: 10, patience: 100}\n"
+         "hetero_sagpool: {epochs: 2}\nsweep: quick_sweep.yaml\n")
+# DANGO and the hetero_sagpool classifier as multi-node DDP on the GPU partition, the mean
+# baseline as a CPU job.
+QUICK_SWEEP = ("grid:\n  model: [dango, hetero_sagpool, mean]\n  split: [random0]\n"
+               "models:\n  hetero_sagpool: {graphs: [physical]}\nseeds: [0]\n")
 # Test Pearson of the 4-rank run vs the single-process run: they see the same global batches'
 # worth of data per step but in a different order (DistributedSampler) and with other
 # reconstruction samples — the spread of a change of training seed, measured at ~0.03.
@@ -71,8 +74,13 @@ def slurm_demo(slurm_cluster, tmp_path_factory):
 
 def test_demo_dag_runs_with_joint_training_as_four_rank_ddp(slurm_demo):
     summary = pd.read_csv(slurm_demo / "results" / "demo" / "summary.tsv", sep="\t")
-    assert sorted(summary["model"]) == ["dango", "mean"]
+    assert sorted(summary["model"]) == ["dango", "hetero_sagpool", "mean"]
     assert summary.set_index("model").loc["dango", "test_pearson"] > 0.3
+    # The classifier goes through the same rule, profile resources and DDP geometry.
+    classifier = json.loads(
+        _point_file(slurm_demo, "train", "train_summary.json", "hetero_sagpool").read_text())
+    assert (classifier["world_size"], classifier["num_nodes"]) == (4, 2)
+    assert classifier["selected_by"] == "val/loss"
     assert len(_slurm_jobs("fit_estimator")) == 1  # the mean, as its own (CPU) job
     # The job's own log: four ranks, two per node, one world.
     log = _train_log(slurm_demo)

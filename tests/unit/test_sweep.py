@@ -157,10 +157,24 @@ def test_dcell_trained_by_hand_is_the_workflow_dcell():
 
     args = _defaults(["train", "dcell", "--interactions", "i", "--genes", "g", "--split", "s",
                       "--ontology", "o.json", "--out", "o"])
-    by_hand = DCellOptions(**{key: getattr(args, key) for key in DCellOptions.__annotations__})
+    by_hand = DCellOptions.from_namespace(args)
     assert by_hand == DCellOptions.defaults()
     assert by_hand.aux_reduction == "sum" and by_hand.aux_weight == 0.3
     assert by_hand.min_neurons == 20 and by_hand.neuron_ratio == 0.3
+
+
+def test_hetero_sagpool_trained_by_hand_is_the_workflow_hetero_sagpool():
+    from geneint.train.hetero_sagpool import HeteroSAGPoolOptions
+
+    args = _defaults(["train", "hetero_sagpool", "--interactions", "i", "--genes", "g",
+                      "--split", "s", "--graphs", "a.npz", "--out", "o"])
+    by_hand = HeteroSAGPoolOptions.from_namespace(args)
+    assert by_hand == HeteroSAGPoolOptions.defaults()
+    assert (by_hand.layers, by_hand.ratio, by_hand.scope, by_hand.perturbed) == (13, 0.8, "khop",
+                                                                                "flag")
+    # Its classes are evaluate's: one setting for the labels and for scoring every model.
+    assert by_hand.strong_threshold == config_default("evaluate.strong_threshold")
+    assert args.embeddings is None and by_hand.features == "learned"
 
 
 def _subcommand_parsers(parser: argparse.ArgumentParser, prog: str = "geneint"):

@@ -271,3 +271,22 @@ def test_a_misspelt_graph_set_is_refused_with_the_known_components(workflow_copy
         "seeds: [0]\n")
     proc = snakemake(workflow_copy, "-n", "--config", "sweep=bad.yaml", check=False)
     assert proc.returncode != 0 and "string9.1+ppi" in proc.stdout + proc.stderr
+
+
+def test_hetero_sagpool_pretrained_features_plan_the_networks_pretraining(workflow_copy,
+                                                                         snakemake):
+    """features~pretrained adds the embeddings of its networks' pretraining (at DANGO's default
+    variant, dim and λ mode, not hetero_sagpool's own dim) as inputs; features~learned needs no
+    pretraining at all."""
+    (workflow_copy / "classes.yaml").write_text(
+        "grid:\n  model: [hetero_sagpool]\n  split: [random0]\nmodels:\n"
+        "  hetero_sagpool: {graphs: [physical+regulatory], features: [learned, pretrained]}\n"
+        "seeds: [0]\n")
+    out = snakemake(workflow_copy, "-n", "-p", "--config", "sweep=classes.yaml").stdout
+    jobs = jobs_planned(out)
+    assert jobs["train_model"] == 2 and jobs["pretrain_network"] == 2
+    assert jobs["parse_network_source"] == 2  # BioGRID and YEASTRACT, nothing else
+    pretrained = "results/demo/pretrain/variant~spec/dim~64/lambda~rule"
+    assert f"--embeddings {pretrained}/physical/embeddings.pt {pretrained}/regulatory/" in out
+    assert "--features pretrained" in out and "--features learned" in out
+    assert "--strong-threshold 0.05" in out  # its classes are evaluate's

@@ -31,9 +31,11 @@ LOCAL_COPIES = {
 }
 QUICK = {"pretrain": {"epochs": 2}, "train": {"epochs": 4, "patience": 100},
          "dcell": {"epochs": 15}, "multigraph": {"epochs": 4, "patience": 100},
+         "hetero_sagpool": {"epochs": 1},
          "baselines": {"random_forest": {"n_estimators": 40}}}
 SWEEP = """grid:
-  model: [dango, dcell, multigraph, fba, mean, additive, rf_pair_features, rf_embeddings]
+  model: [dango, dcell, multigraph, hetero_sagpool, fba, mean, additive, rf_pair_features,
+          rf_embeddings]
   split: [published]
 models:
   dango: {lambda_mode: [config]}
@@ -81,10 +83,10 @@ def test_the_shipped_config_names_only_public_urls(workflow_copy, snakemake):
     for name, spec in config["data"]["downloads"].items():
         assert spec["url"].startswith("https://raw.githubusercontent.com/"), name
         assert len(spec["sha256"]) == 64 and "local" not in spec, name
-    # Without local copies, the plan downloads every file (and trains all nine models).
+    # Without local copies, the plan downloads every file (and trains all ten models).
     out = snakemake(workflow_copy, "-n", "--configfile", "config/costanzo_dna_repair.yaml")
     jobs = jobs_planned(out.stdout)
-    assert jobs["download_source"] == 10 and jobs["train_model"] == 9
+    assert jobs["download_source"] == 10 and jobs["train_model"] == 12
     assert jobs["parse_ontology"] == 1 and jobs["interpret_dcell"] == 3
     assert jobs["fit_estimator"] == 18 and jobs["pretrain_network"] == 4
     assert jobs["parse_metabolism"] == 1 and jobs["fba_growth"] == 4
@@ -108,8 +110,8 @@ def test_every_model_has_a_row_and_the_baselines_match_known_values(real_run):
     summary = pd.read_csv(real_run / "results" / "costanzo_dna_repair" / "summary.tsv",
                           sep="\t")
     assert sorted(summary["model"]) == sorted(
-        ["dango", "dcell", "multigraph", "fba", "mean", "additive", "rf_pair_features",
-         "rf_embeddings"])
+        ["dango", "dcell", "multigraph", "hetero_sagpool", "fba", "mean", "additive",
+         "rf_pair_features", "rf_embeddings"])
     by_model = summary.set_index("model")
     assert (by_model["test_n"] == 2868).all()
     # Per-gene effects explain part of ε on these pairs (test Pearson 0.285 with the
@@ -118,6 +120,12 @@ def test_every_model_has_a_row_and_the_baselines_match_known_values(real_run):
     assert pd.isna(by_model.loc["mean", "test_pearson"])
     assert by_model.loc["rf_pair_features", "test_pearson"] > 0.15
     assert by_model.loc["additive", "test_mse"] < by_model.loc["mean", "test_mse"]
+    # Every model is also scored as a classifier of ε's classes (|ε| > 0.08 for pairs): the
+    # mean predicts "neutral" for all, the majority-class level.
+    assert by_model.loc["mean", "test_macro_f1"] == pytest.approx(0.311, abs=0.001)
+    assert by_model.loc["additive", "test_macro_f1"] > by_model.loc["mean", "test_macro_f1"]
+    assert by_model["test_fraction_positive"].nunique() == 1
+    assert 0 <= by_model.loc["hetero_sagpool", "test_macro_auroc"] <= 1
     assert (real_run / "results" / "costanzo_dna_repair" / "plots" / "models.png").exists()
     # Readable predictions: standard names from SGD beside the systematic ones.
     table = pd.read_csv(next((real_run / "results" / "costanzo_dna_repair" / "eval").rglob(

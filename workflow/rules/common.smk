@@ -210,21 +210,22 @@ def graph_files(point, lambda_mode):
 
 def pretraining_outputs(point, name):
     """`pretrained.pt` or `embeddings.pt` of every network of a point."""
+    pretraining = sweeps.pretraining_of(point)
     return expand(
         "results/{run}/pretrain/variant~{variant}/dim~{dim}/lambda~{lambda_mode}/{network}/{name}",
         run=RUN,
-        variant=point["variant"],
-        dim=point["dim"],
-        lambda_mode=point["lambda_mode"],
+        variant=pretraining["variant"],
+        dim=pretraining["dim"],
+        lambda_mode=pretraining["lambda_mode"],
         network=sweeps.point_networks(point, CHANNELS),
         name=name,
     )
 
 
 def get_model_inputs(wildcards):
-    """What the point's model needs, and nothing else (registry `needs`)."""
+    """What the point's model needs, and nothing else (registry `needs`, `needs_when`)."""
     point = point_of(wildcards)
-    needs = MODELS[point["model"]].needs
+    needs = sweeps.point_needs(point)
     inputs = {}
     if "graphs" in needs:
         inputs["graphs"] = graph_files(point, sweeps.graph_lambda_mode(point))
@@ -276,14 +277,14 @@ def get_intermediate_outputs():
     for point in POINTS:
         predictions = f"results/{RUN}/train/{sweeps.point_path(point)}/seed*/predictions.parquet"
         built_from.setdefault(split_file_of(point), []).append(predictions)
-        needs = MODELS[point["model"]].needs
+        needs = sweeps.point_needs(point)
         if "ontology" in needs:
             built_from.setdefault(f"{PROCESSED}/ontology.json", []).append(predictions)
         modes = set()
         if "graphs" in needs:
             modes.add(sweeps.graph_lambda_mode(point))
         if needs & {"pretrained", "embeddings"}:
-            modes.add(point["lambda_mode"])
+            modes.add(sweeps.pretraining_of(point)["lambda_mode"])
         for mode in modes:
             for graph in graph_files(point, mode):
                 network = Path(graph).stem

@@ -99,6 +99,7 @@ rule evaluate_model:
         fold=split_fold,
         strong=config["evaluate"]["strong_threshold"],
         strong_by_arity=flag_value(config["evaluate"]["strong_threshold_by_arity"]),
+        class_edges=flag_value(config["evaluate"]["class_edges"]),
         names=gene_names_flag,
     threads: 1
     resources:
@@ -109,7 +110,8 @@ rule evaluate_model:
     shell:
         "geneint evaluate --predictions {input.predictions} --split {input.split}"
         " --fold {params.fold} --strong-threshold {params.strong}"
-        " --strong-threshold-by-arity {params.strong_by_arity} --out {output.metrics}"
+        " --strong-threshold-by-arity {params.strong_by_arity}"
+        " --class-edges {params.class_edges} --out {output.metrics}"
         " --table {output.table} {params.names} > {log} 2>&1"
 
 

@@ -10,6 +10,7 @@ sweep schema's default) and the config settings it declares (defaults: the confi
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 
 from geneint.cli.threads import use_threads
@@ -17,6 +18,14 @@ from geneint.models.registry import MODELS, ModelSpec
 from geneint.schema import add_flags, config_flags, config_node, model_axes
 
 log = logging.getLogger("geneint")
+
+#: Neural models trained from one options dataclass (``geneint.train.<model>``): its options
+#: class and training function.
+OPTIONS_TRAINERS = {
+    "dcell": ("DCellOptions", "train_dcell"),
+    "multigraph": ("MultiGraphOptions", "train_multigraph"),
+    "hetero_sagpool": ("HeteroSAGPoolOptions", "train_hetero_sagpool"),
+}
 
 
 def _training_inputs(args: argparse.Namespace):
@@ -74,20 +83,11 @@ def cmd_train(args: argparse.Namespace) -> None:
         fit_estimator(args.model, inputs, settings, threads=args.threads)
         return
     devices = args.devices if args.devices == "auto" else int(args.devices)
-    if args.model == "dcell":
-        from geneint.train.dcell import DCellOptions, train_dcell
-
-        options = DCellOptions(**{key: getattr(args, key) for key in DCellOptions.__annotations__})
-        train_dcell(inputs, options, devices=devices, num_nodes=args.num_nodes,
-                    progress_bar=not args.no_progress_bar)
-        return
-    if args.model == "multigraph":
-        from geneint.train.multigraph import MultiGraphOptions, train_multigraph
-
-        options = MultiGraphOptions(**{key: getattr(args, key)
-                                       for key in MultiGraphOptions.__annotations__})
-        train_multigraph(inputs, options, devices=devices, num_nodes=args.num_nodes,
-                         progress_bar=not args.no_progress_bar)
+    if args.model in OPTIONS_TRAINERS:
+        module = importlib.import_module(f"geneint.train.{args.model}")
+        options_class, train = (getattr(module, name) for name in OPTIONS_TRAINERS[args.model])
+        train(inputs, options_class.from_namespace(args), devices=devices,
+              num_nodes=args.num_nodes, progress_bar=not args.no_progress_bar)
         return
     from geneint.train.dango import DangoTraining, train_dango
 
@@ -127,8 +127,10 @@ def cmd_submit(args: argparse.Namespace) -> None:
     if args.wait:
         summaries = [s for s in job.results() if s]
         if summaries:
-            log.info("done: world size %d, best validation Pearson %.4f",
-                     summaries[0]["world_size"], summaries[0]["best_val_pearson"] or float("nan"))
+            summary = summaries[0]
+            score = summary.get("best_" + summary["selected_by"].replace("/", "_"))
+            log.info("done: world size %d, best %s %.4f", summary["world_size"],
+                     summary["selected_by"], score if score is not None else float("nan"))
 
 
 def cmd_screen(args: argparse.Namespace) -> None:
@@ -152,7 +154,8 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     evaluate_predictions(args.predictions, args.split, args.fold, args.out,
                          strong_threshold=args.strong_threshold,
                          strong_threshold_by_arity=args.strong_threshold_by_arity,
-                         table=args.table, names=gene_names(args.sgd_features))
+                         table=args.table, names=gene_names(args.sgd_features),
+                         class_edges=args.class_edges)
 
 
 def cmd_interpret(args: argparse.Namespace) -> None:
@@ -206,6 +209,11 @@ def _add_model_parser(models: argparse._SubParsersAction, spec: ModelSpec) -> No
     if "embeddings" in spec.needs:
         g.add_argument("--embeddings", nargs="+", required=True,
                        help="embeddings.pt per network (from geneint pretrain)")
+    elif "embeddings" in spec.needs_when:
+        axis, value = spec.needs_when["embeddings"]
+        g.add_argument("--embeddings", nargs="*", default=None,
+                       help=f"embeddings.pt per network (from geneint pretrain); with "
+                            f"--{axis} {value} only")
     if "ontology" in spec.needs:
         g.add_argument("--ontology", required=True,
                        help="ontology.json (from geneint parse ontology)")

@@ -23,26 +23,60 @@ import torch
 
 from geneint.data.files import InputFormatError, PathLike, write_text_atomic
 from geneint.data.genes import read_sgd_features
+from geneint.data.interaction_classes import InteractionClasses
 from geneint.data.splits import read_split
-from geneint.evaluate.metrics import DEFAULT_STRONG_THRESHOLD, regression_metrics
+from geneint.evaluate.metrics import (
+    DEFAULT_STRONG_THRESHOLD,
+    classification_metrics,
+    regression_metrics,
+)
 from geneint.train.predictions import read_predictions
 
 log = logging.getLogger(__name__)
 
 
 def metrics_for(predictions: pd.DataFrame, strong_threshold: float,
-                by_arity: dict[int, float] | None = None) -> dict[str, float]:
+                by_arity: dict[int, float] | None = None,
+                classes: InteractionClasses | None = None) -> dict[str, Any]:
     """Metrics of a set of predictions; ``by_arity`` gives some arities their own strong
-    threshold (the others use ``strong_threshold``)."""
+    threshold (the others use ``strong_threshold``). With ``classes``, also the classification
+    metrics (:func:`classification_block`)."""
     noise_free = (torch.as_tensor(predictions["tau_noise_free"].to_numpy())
                   if "tau_noise_free" in predictions else None)
     arities = predictions["arity"].astype(int)
     thresholds = arities.map(lambda a: (by_arity or {}).get(a, strong_threshold))
     threshold: float | torch.Tensor = (float(thresholds.iloc[0]) if thresholds.nunique() == 1
                                        else torch.tensor(thresholds.to_numpy(float)))
-    return regression_metrics(torch.as_tensor(predictions["tau_pred"].to_numpy()),
-                              torch.as_tensor(predictions["tau"].to_numpy()),
-                              strong_threshold=threshold, noise_free=noise_free)
+    out: dict[str, Any] = regression_metrics(
+        torch.as_tensor(predictions["tau_pred"].to_numpy()),
+        torch.as_tensor(predictions["tau"].to_numpy()),
+        strong_threshold=threshold, noise_free=noise_free)
+    if classes is not None:
+        out.update(classification_block(predictions, classes))
+    return out
+
+
+def probability_columns(classes: InteractionClasses) -> list[str]:
+    """The columns a classifier writes beside ``tau_pred``: one probability per class."""
+    return [f"prob_{name}" for name in classes.names]
+
+
+def classification_block(predictions: pd.DataFrame,
+                         classes: InteractionClasses) -> dict[str, Any]:
+    """Every model as a classifier of the interaction classes: a classifier from its
+    probabilities (``prob_<class>`` columns; predicted class = the most probable), a regression
+    model from its τ̂ binned with the same edges (ranking scores:
+    :meth:`InteractionClasses.scores`)."""
+    arity = torch.as_tensor(predictions["arity"].to_numpy(np.int64))
+    labels = classes.labels(torch.as_tensor(predictions["tau"].to_numpy()), arity)
+    columns = probability_columns(classes)
+    if all(c in predictions for c in columns):
+        scores = torch.as_tensor(predictions[columns].to_numpy(np.float64))
+        predicted = scores.argmax(-1)
+    else:
+        tau_pred = torch.as_tensor(predictions["tau_pred"].to_numpy())
+        scores, predicted = classes.scores(tau_pred, arity), classes.labels(tau_pred, arity)
+    return classification_metrics(labels, predicted, scores, classes.names)
 
 
 def check_against_split(predictions: pd.DataFrame, roles: dict[str, np.ndarray],
@@ -89,34 +123,44 @@ def evaluate_predictions(predictions_path: PathLike, split: PathLike, fold: int,
                          out: PathLike, strong_threshold: float = DEFAULT_STRONG_THRESHOLD,
                          strong_threshold_by_arity: dict[int, float] | None = None,
                          table: PathLike | None = None, names: dict[str, str] | None = None,
-                         ) -> dict[str, Any]:
+                         class_edges: list[float] | None = None) -> dict[str, Any]:
     """Write ``metrics.json`` (``out``) for one model's predictions of one split fold.
-    ``strong_threshold_by_arity`` gives some arities their own strong threshold; ``table``
-    also writes ``predictions.tsv`` there, with standard gene ``names``."""
+    ``strong_threshold_by_arity`` gives some arities their own strong threshold; the
+    interaction classes are the strong cut-offs unless ``class_edges`` are given
+    (:class:`InteractionClasses`); ``table`` also writes ``predictions.tsv`` there, with
+    standard gene ``names``."""
     by_arity = {int(a): float(t) for a, t in (strong_threshold_by_arity or {}).items()}
+    classes = InteractionClasses.from_config(strong_threshold, by_arity, class_edges)
     predictions = read_predictions(predictions_path)
     check_against_split(predictions, read_split(split, fold), predictions_path)
     if table is not None:
         write_prediction_table(predictions, table, names or {})
     roles = [r for r in ("test", "val", "train") if r in set(predictions["role"])]
     metrics: dict[str, Any] = {
-        role: metrics_for(predictions[predictions["role"] == role], strong_threshold, by_arity)
+        role: metrics_for(predictions[predictions["role"] == role], strong_threshold, by_arity,
+                          classes)
         for role in roles
     }
+    # The confusion matrices sit apart from the per-role numbers the summary tables read.
+    metrics["classes"] = classes.to_json()
+    metrics["confusion"] = {role: metrics[role].pop("confusion", None) for role in roles}
     arities = sorted(int(a) for a in predictions["arity"].unique())
     if len(arities) > 1:
         metrics["by_arity"] = {
-            role: {str(a): metrics_for(group, strong_threshold, by_arity)
+            role: {str(a): metrics_for(group, strong_threshold, by_arity, classes)
                    for a, group in predictions[predictions["role"] == role].groupby("arity")}
             for role in roles
         }
+        for blocks in metrics["by_arity"].values():
+            for block in blocks.values():
+                block.pop("confusion", None)
     metrics["predictions"] = str(predictions_path)
     metrics.update(_training_record(Path(predictions_path).parent / "train_summary.json"))
     write_text_atomic(Path(out), json.dumps(_json_safe(metrics), indent=2) + "\n")
     test = metrics["test"]
-    log.info("test: Pearson %s Spearman %s MSE %.5f AUROC %s (n %d; oracle %s)",
+    log.info("test: Pearson %s Spearman %s MSE %.5f AUROC %s macro F1 %s (n %d; oracle %s)",
              _fmt(test["pearson"]), _fmt(test["spearman"]), test["mse"], _fmt(test["auroc"]),
-             test["n"], _fmt(test.get("oracle_pearson")))
+             _fmt(test.get("macro_f1")), test["n"], _fmt(test.get("oracle_pearson")))
     return metrics
 
 

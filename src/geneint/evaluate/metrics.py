@@ -10,6 +10,7 @@ the AUCs; we use every set (so AUPRC's chance level is the prevalence, reported 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -100,3 +101,64 @@ def pearson(pred: Tensor, target: Tensor) -> float:
 
 def to_tensor(values) -> Tensor:
     return torch.as_tensor(values, dtype=torch.float64)
+
+
+def classification_metrics(labels: Tensor, predicted: Tensor, scores: Tensor,
+                           names: tuple[str, ...] | list[str]) -> dict[str, float]:
+    """Metrics of a model as a classifier of interaction classes
+    (:class:`~geneint.data.interaction_classes.InteractionClasses`).
+
+    Args:
+        labels: (n,) true class of each set.
+        predicted: (n,) predicted class (a classifier's argmax, or the class of a regression
+            model's τ̂).
+        scores: (n, C) per-class scores: a classifier's probabilities, or the ranking scores
+            of τ̂ (:meth:`InteractionClasses.scores`).
+        names: class names, for the per-class keys.
+
+    Returns ``accuracy``, ``macro_f1``, ``balanced_accuracy`` (macro recall), per class
+    ``fraction_<c>`` (prevalence; AUPRC's chance level), ``f1_<c>``, ``auroc_<c>`` and
+    ``auprc_<c>`` (one-vs-rest, NaN for a class absent from the set or present everywhere),
+    their means over the classes where defined (``macro_auroc``, ``macro_auprc``), and the
+    confusion matrix (``confusion``: rows true, columns predicted) as a nested list.
+    """
+    from torchmetrics.functional.classification import (
+        multiclass_accuracy,
+        multiclass_confusion_matrix,
+        multiclass_f1_score,
+        multiclass_recall,
+    )
+
+    num_classes = len(names)
+    labels, predicted = labels.long().flatten(), predicted.long().flatten()
+    if labels.numel() == 0:
+        return {}
+    # Macro averages over the classes present in the true labels (an absent class has no
+    # defined recall or F1); torchmetrics' "macro" would count it as 0.
+    present = torch.bincount(labels, minlength=num_classes) > 0
+    f1 = multiclass_f1_score(predicted, labels, num_classes, average="none").double()
+    recall = multiclass_recall(predicted, labels, num_classes, average="none").double()
+    out: dict[str, Any] = {
+        "accuracy": float(multiclass_accuracy(predicted, labels, num_classes, average="micro")),
+        "macro_f1": float(f1[present].mean()),
+        "balanced_accuracy": float(recall[present].mean()),
+    }
+    aurocs, auprcs = [], []
+    for c, name in enumerate(names):
+        positive = (labels == c).long()
+        out[f"fraction_{name}"] = float(positive.double().mean())
+        out[f"f1_{name}"] = float(f1[c]) if present[c] else math.nan
+        auroc = auprc = math.nan
+        if 0 < int(positive.sum()) < positive.numel():
+            # Rank-scaled into [0, 1]: torchmetrics would squash other scores with a sigmoid.
+            _, rank = torch.unique(scores[:, c].double(), return_inverse=True)
+            score = rank.double() / max(int(rank.max()), 1)
+            auroc = float(binary_auroc(score, positive))
+            auprc = float(binary_average_precision(score, positive))
+            aurocs.append(auroc)
+            auprcs.append(auprc)
+        out[f"auroc_{name}"], out[f"auprc_{name}"] = auroc, auprc
+    out["macro_auroc"] = sum(aurocs) / len(aurocs) if aurocs else math.nan
+    out["macro_auprc"] = sum(auprcs) / len(auprcs) if auprcs else math.nan
+    out["confusion"] = multiclass_confusion_matrix(predicted, labels, num_classes).tolist()
+    return out

@@ -4,8 +4,9 @@ A model declares its inputs (``needs``) and the workflow builds only those: a sw
 baselines runs no pretraining and builds no graphs. Its swept axes are declared in the sweep
 schema (``models.<name>``); ``input_axes`` are the axes that choose input files (which STRING
 release, which λ, which pretraining) rather than being passed as flags; ``settings`` are the
-config sections or keys passed to it as flags. Pure data, no torch: the workflow reads this at
-parse time.
+config sections or keys passed to it as flags; ``needs_when`` are inputs needed only at one
+value of an axis (hetero_sagpool's pretrained features). Pure data, no torch: the workflow
+reads this at parse time.
 
 Runners:
 
@@ -37,12 +38,15 @@ class ModelSpec:
     needs: frozenset[str] = field(default_factory=frozenset)
     input_axes: tuple[str, ...] = ()
     settings: tuple[str, ...] = ()
+    #: Inputs needed only at some values of an axis: need → (axis, value).
+    needs_when: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.runner not in RUNNERS:
             raise ValueError(f"{self.name}: runner must be one of {RUNNERS}")
-        if not self.needs <= set(NEEDS):
-            raise ValueError(f"{self.name}: unknown needs {sorted(self.needs - set(NEEDS))}")
+        unknown = (self.needs | set(self.needs_when)) - set(NEEDS)
+        if unknown:
+            raise ValueError(f"{self.name}: unknown needs {sorted(unknown)}")
 
 
 _PRETRAINING_AXES = ("graphs", "variant", "dim", "lambda_mode")
@@ -85,6 +89,13 @@ MODELS: dict[str, ModelSpec] = {spec.name: spec for spec in (
               "set head mixed by a learned gate",
               needs=frozenset({"graphs", "metabolism"}), input_axes=("graphs",),
               settings=("multigraph",)),
+    ModelSpec("hetero_sagpool", "neural",
+              "a classifier of interaction classes (negative / neutral / positive τ): a "
+              "heterogeneous GNN (one convolution per relation) with SAGPooling after each of "
+              "13 rounds over the perturbed genes' neighbourhood, mean-pooled",
+              needs=frozenset({"graphs"}), input_axes=("graphs",),
+              settings=("hetero_sagpool", "evaluate"),
+              needs_when={"embeddings": ("features", "pretrained")}),
     ModelSpec("fba", "estimator",
               "flux balance analysis on the metabolic model: growth of every single, double "
               "and triple deletion, and τ from those fitnesses (Kuzmin's definitions); no "

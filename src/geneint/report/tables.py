@@ -34,6 +34,8 @@ FIRST_KEYS = ("model", "split")
 #: per point in ``summary_by_point.tsv``.
 DATA_METRICS = ("n", "n_strong", "strong_fraction", "strong_threshold", "oracle_pearson",
                 "oracle_spearman")
+#: Prefix of the data metrics of the interaction classes (``fraction_negative``, …).
+DATA_METRIC_PREFIXES = ("fraction_",)
 #: Data metrics that are counts, written as integers.
 COUNTS = ("n", "n_strong")
 _METRIC = re.compile(rf"^(?:{'|'.join(ROLES)})_(?:arity\d+_)?(?P<metric>.+)$")
@@ -56,6 +58,10 @@ def metric_name(column: str) -> str | None:
     """``test_arity2_n_strong`` → ``n_strong``; None for a column that is not a metric."""
     match = _METRIC.match(column)
     return match["metric"] if match else None
+
+
+def is_data_metric(name: str | None) -> bool:
+    return name is not None and (name in DATA_METRICS or name.startswith(DATA_METRIC_PREFIXES))
 
 
 def is_metric(column: str) -> bool:
@@ -116,7 +122,7 @@ def by_point(summary: pd.DataFrame) -> pd.DataFrame:
     columns: dict[str, pd.Series] = {"seeds": groups.size()}
     for column in numeric:
         name = metric_name(column)
-        if name in DATA_METRICS:
+        if is_data_metric(name):
             if (groups[column].nunique(dropna=False) <= 1).all():
                 columns[column] = _as_counts(first[column]) if name in COUNTS else first[column]
                 continue

@@ -12,16 +12,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 
 from geneint.data.files import PathLike
 from geneint.data.ontology import Ontology, read_ontology
 from geneint.models.dcell import DCell, dcell_config
-from geneint.schema import config_default, model_axes
 from geneint.train.data import InteractionDataModule
-from geneint.train.neural import FitSettings, train_set_model
+from geneint.train.neural import ModelOptions, train_set_model
 from geneint.train.set_regression import SetRegression, load_set_regression
 from geneint.train.sets import TrainingInputs
 
@@ -29,29 +28,17 @@ log = logging.getLogger(__name__)
 
 
 @dataclass
-class DCellOptions:
+class DCellOptions(ModelOptions):
     """Config ``dcell`` and the swept ``lr`` and ``aux_reduction``."""
 
-    epochs: int
-    batch_size: int
-    lr: float
-    weight_decay: float
-    gradient_clip: float
-    lr_scheduler: str
-    patience: int
+    MODEL: ClassVar[str] = "dcell"
+    SWEPT: ClassVar[tuple[str, ...]] = ("lr", "aux_reduction")
+
     min_neurons: int
     neuron_ratio: float
     aux_weight: float
     aux_reduction: str
     tensorboard: bool = False
-
-    @classmethod
-    def defaults(cls, **overrides: Any) -> DCellOptions:
-        """The workflow's defaults (config and sweep schemas), with ``overrides``."""
-        axes = model_axes("dcell")
-        values = {**config_default("dcell"), "lr": axes["lr"]["default"][0],
-                  "aux_reduction": axes["aux_reduction"]["default"][0]}
-        return cls(**{**values, **overrides})
 
 
 def ontology_model_config(ontology: Ontology, gene_names: list[str], min_neurons: int,
@@ -113,9 +100,7 @@ def train_dcell(inputs: TrainingInputs, options: DCellOptions, devices: int | st
                  module.model.num_neurons, record["parameters"])
         return module
 
-    settings = FitSettings(epochs=options.epochs, gradient_clip=options.gradient_clip or None,
-                           patience=options.patience, tensorboard=options.tensorboard)
-    return train_set_model(inputs, options.batch_size, settings, build, record,
+    return train_set_model(inputs, options.batch_size, options.fit_settings(), build, record,
                            devices=devices, num_nodes=num_nodes, progress_bar=progress_bar)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -18,9 +18,8 @@ import torch
 from geneint.data.files import PathLike
 from geneint.graphs.network import NetworkGraph
 from geneint.models.multigraph import HeteroGraph, MultiGraph, multigraph_config
-from geneint.schema import config_default, model_axes
 from geneint.train.data import InteractionDataModule
-from geneint.train.neural import FitSettings, train_set_model
+from geneint.train.neural import ModelOptions, train_set_model
 from geneint.train.set_regression import SetRegression, load_set_regression
 from geneint.train.sets import TrainingInputs, load_graphs
 
@@ -28,30 +27,18 @@ log = logging.getLogger(__name__)
 
 
 @dataclass
-class MultiGraphOptions:
+class MultiGraphOptions(ModelOptions):
     """Config ``multigraph`` and the swept ``dim`` and ``lr``."""
 
-    epochs: int
-    batch_size: int
-    lr: float
+    MODEL: ClassVar[str] = "multigraph"
+    SWEPT: ClassVar[tuple[str, ...]] = ("lr", "dim")
+
     dim: int
-    weight_decay: float
-    gradient_clip: float
-    lr_scheduler: str
-    patience: int
     layers: int
     heads: int
     local_layers: int
     dropout: float
     tensorboard: bool = False
-
-    @classmethod
-    def defaults(cls, **overrides: Any) -> MultiGraphOptions:
-        """The workflow's defaults (config and sweep schemas), with ``overrides``."""
-        axes = model_axes("multigraph")
-        values = {**config_default("multigraph"), "lr": axes["lr"]["default"][0],
-                  "dim": axes["dim"]["default"][0]}
-        return cls(**{**values, **overrides})
 
 
 def relation_name(network: str) -> str:
@@ -172,9 +159,7 @@ def train_multigraph(inputs: TrainingInputs, options: MultiGraphOptions,
                  len(graph.relations), record["parameters"])
         return module
 
-    settings = FitSettings(epochs=options.epochs, gradient_clip=options.gradient_clip or None,
-                           patience=options.patience, tensorboard=options.tensorboard)
-    return train_set_model(inputs, options.batch_size, settings, build, record,
+    return train_set_model(inputs, options.batch_size, options.fit_settings(), build, record,
                            devices=devices, num_nodes=num_nodes, progress_bar=progress_bar)
 
 

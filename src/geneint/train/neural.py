@@ -1,8 +1,9 @@
 """Fitting a :class:`~geneint.train.set_regression.SetRegression` under Lightning, for every
-neural model: resumable work folder, DDP geometry from the launcher, early stopping on validation
-Pearson, and the outputs every neural model writes.
+neural model: resumable work folder, DDP geometry from the launcher, early stopping on the
+module's ``selection_metric`` (validation Pearson; the validation loss for classifiers), and
+the outputs every neural model writes.
 
-``<out>/best.ckpt`` (best validation Pearson), ``<out>/metrics.csv`` (one row per epoch),
+``<out>/best.ckpt`` (best on the selection metric), ``<out>/metrics.csv`` (one row per epoch),
 ``<out>/train_summary.json`` and ``<out>/predictions.parquet`` (train, validation and test sets,
 predicted once by the model chosen on validation: the best checkpoint, or the mean prediction of
 the ``average_top_k`` best checkpoints, as the original DANGO code averaged its top five).
@@ -16,9 +17,9 @@ import json
 import logging
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import lightning as L
 import pandas as pd
@@ -30,6 +31,7 @@ from lightning.pytorch.callbacks import (
 )
 
 from geneint.data.files import PathLike, atomic_output, write_text_atomic
+from geneint.schema import config_default, model_axes
 from geneint.train.cluster import (
     Geometry,
     SlurmRequeue,
@@ -53,6 +55,44 @@ log = logging.getLogger(__name__)
 
 
 @dataclass
+class ModelOptions:
+    """The loop settings every neural model's options share; a subclass adds its own fields
+    and names where its defaults live (``MODEL``: its config section and sweep axes,
+    ``SWEPT``: the axes it takes, ``EXTRA_SECTIONS``: other config sections it reads)."""
+
+    MODEL: ClassVar[str] = ""
+    SWEPT: ClassVar[tuple[str, ...]] = ()
+    EXTRA_SECTIONS: ClassVar[tuple[str, ...]] = ()
+
+    epochs: int
+    batch_size: int
+    lr: float
+    weight_decay: float
+    gradient_clip: float
+    lr_scheduler: str
+    patience: int
+
+    @classmethod
+    def defaults(cls, **overrides: Any):
+        """The workflow's defaults (config and sweep schemas), with ``overrides``."""
+        axes = model_axes(cls.MODEL)
+        values = {key: value for section in (cls.MODEL, *cls.EXTRA_SECTIONS)
+                  for key, value in config_default(section).items()}
+        values.update({axis: axes[axis]["default"][0] for axis in cls.SWEPT})
+        return cls(**{**values, **overrides})
+
+    @classmethod
+    def from_namespace(cls, args: Any):
+        """From parsed ``geneint train <model>`` flags (one flag per field)."""
+        return cls(**{f.name: getattr(args, f.name) for f in fields(cls)})
+
+    def fit_settings(self) -> FitSettings:
+        return FitSettings(epochs=self.epochs, gradient_clip=self.gradient_clip or None,
+                           patience=self.patience,
+                           tensorboard=getattr(self, "tensorboard", False))
+
+
+@dataclass
 class FitSettings:
     """Loop settings of neural training (config ``train``, less what the model itself uses)."""
 
@@ -73,12 +113,13 @@ def predict_roles(module: SetRegression, data: InteractionDataModule,
     frames = []
     for role in roles:
         sets = data.sets[role]
-        pred = torch.cat([
-            module.predict_sets(sets.genes[start:start + batch_size],
-                                sets.mask[start:start + batch_size], state)
-            for start in range(0, len(sets.tau), batch_size)
-        ]) if len(sets.tau) else torch.empty(0)
-        frames.append(predictions_frame(data.frame, sets, role, pred.cpu().numpy()))
+        parts = [module.prediction_columns(sets.genes[start:start + batch_size],
+                                           sets.mask[start:start + batch_size], state)
+                 for start in range(0, len(sets.tau), batch_size)]
+        columns = {key: torch.cat([p[key] for p in parts]).cpu().numpy()
+                   for key in parts[0]} if parts else {"tau_pred": torch.empty(0).numpy()}
+        frame = predictions_frame(data.frame, sets, role, columns.pop("tau_pred"))
+        frames.append(frame.assign(**columns))
     return pd.concat(frames, ignore_index=True)
 
 
@@ -138,10 +179,10 @@ def fit_set_regression(module: SetRegression, data: InteractionDataModule, out_d
     """Fit, then write the outputs of the module docstring; returns the training summary."""
     earlier = earlier_curve(work_dir, resume)
     top_k = settings.average_top_k
+    monitor, mode = module.selection_metric, module.selection_mode
     best = ModelCheckpoint(dirpath=work_dir, filename="best" if top_k == 1 else "best-{epoch}",
-                           monitor="val/pearson", mode="max", save_top_k=top_k, save_last=True)
-    callbacks = [best, EarlyStopping(monitor="val/pearson", mode="max",
-                                     patience=settings.patience),
+                           monitor=monitor, mode=mode, save_top_k=top_k, save_last=True)
+    callbacks = [best, EarlyStopping(monitor=monitor, mode=mode, patience=settings.patience),
                  LearningRateMonitor(logging_interval="epoch")]
     if geometry.launcher == "slurm":
         callbacks.append(SlurmRequeue(work_dir))
@@ -154,9 +195,10 @@ def fit_set_regression(module: SetRegression, data: InteractionDataModule, out_d
     if resume is not None:
         log.info("resuming from %s", resume)
     trainer.fit(module, datamodule=data, ckpt_path=str(resume) if resume is not None else None)
+    best_score = (float(best.best_model_score) if best.best_model_score is not None
+                  else None)
     summary = {
-        "best_val_pearson": float(best.best_model_score) if best.best_model_score is not None
-        else None,
+        "selected_by": monitor, f"best_{monitor.replace('/', '_')}": best_score,
         "epochs_run": trainer.current_epoch, "world_size": trainer.world_size,
         "num_nodes": trainer.num_nodes, "launcher": geometry.launcher,
         "batch_size_per_rank": data.batch_size, "threads_per_rank": torch.get_num_threads(),
@@ -167,26 +209,30 @@ def fit_set_regression(module: SetRegression, data: InteractionDataModule, out_d
         with atomic_output(out_dir / "best.ckpt") as tmp:
             shutil.copyfile(best.best_model_path, tmp)
         # The test sets are predicted once, by the model chosen on validation.
-        chosen = sorted(best.best_k_models, key=lambda p: -float(best.best_k_models[p]))
+        sign = -1.0 if mode == "max" else 1.0
+        chosen = sorted(best.best_k_models, key=lambda p: sign * float(best.best_k_models[p]))
         predictions, epochs = None, []
         for path in chosen:
             state = torch.load(path, map_location=module.device, weights_only=False)
             module.load_state_dict(state["state_dict"])
             frame = predict_roles(module, data)
-            predictions = frame if predictions is None else predictions.assign(
-                tau_pred=predictions["tau_pred"] + frame["tau_pred"])
+            predicted = [c for c in frame.columns if c == "tau_pred" or c.startswith("prob_")]
+            if predictions is None:
+                predictions = frame
+            else:
+                predictions[predicted] += frame[predicted]
             epochs.append(int(state["epoch"]))
-        write_predictions(predictions.assign(tau_pred=predictions["tau_pred"] / len(chosen)),
-                          out_dir / "predictions.parquet")
+        predictions[predicted] /= len(chosen)
+        write_predictions(predictions, out_dir / "predictions.parquet")
         summary["predicted_by_epochs"] = epochs
         write_curve(work_dir, earlier, out_dir / "metrics.csv")
         write_text_atomic(out_dir / "train_summary.json",
                           json.dumps(summary, indent=2, default=str) + "\n")
         # Finished: the resumable state must not be picked up by a later, different run.
         shutil.rmtree(work_dir, ignore_errors=True)
-        log.info("best validation Pearson %.4f after %d epochs (world size %d)",
-                 summary["best_val_pearson"] or float("nan"), summary["epochs_run"],
-                 trainer.world_size)
+        log.info("best %s %.4f after %d epochs (world size %d)", monitor,
+                 best_score if best_score is not None else float("nan"),
+                 summary["epochs_run"], trainer.world_size)
     return summary
 
 

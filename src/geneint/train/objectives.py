@@ -57,3 +57,16 @@ def selection_pearson(pred: Tensor, target: Tensor) -> float:
             or bool(target.max() == target.min())):
         return math.nan
     return float(pearson_corrcoef(pred, target))
+
+
+def selection_macro_f1(predicted: Tensor, labels: Tensor, num_classes: int) -> float:
+    """Macro F1 over a whole set for model selection: the mean F1 of the classes present in
+    ``labels`` (an absent class has no defined F1); NaN for an empty set."""
+    from torchmetrics.functional.classification import multiclass_f1_score
+
+    labels, predicted = labels.long().flatten(), predicted.long().flatten()
+    if labels.numel() == 0:
+        return math.nan
+    f1 = multiclass_f1_score(predicted, labels, num_classes, average="none").double()
+    present = labels.bincount(minlength=num_classes) > 0
+    return float(f1[present].mean())

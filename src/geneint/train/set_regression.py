@@ -75,6 +75,11 @@ class SetRegression(L.LightningModule):
             when they are attached again after loading.
     """
 
+    #: The validation metric that selects checkpoints and stops training, and whether higher
+    #: (``max``) or lower (``min``) is better.
+    selection_metric = "val/pearson"
+    selection_mode = "max"
+
     def __init__(self, model: SetModel, model_name: str, model_config: dict[str, Any],
                  tau_scale: dict[str, list[float]] | None = None, lr: float = 1e-3,
                  weight_decay: float = 1e-4, scheduler: str = "cosine", max_epochs: int = 50,
@@ -123,6 +128,11 @@ class SetRegression(L.LightningModule):
     def _score(self, state: Any, genes: Tensor, mask: Tensor) -> tuple[Tensor, Tensor | None]:
         out = self.model.score(state, genes, mask)
         return out if isinstance(out, tuple) else (out, None)
+
+    def prediction_columns(self, genes: Tensor, mask: Tensor, state: Any) -> dict[str, Tensor]:
+        """The predictions table's columns for these sets (``tau_pred``; a classifier adds its
+        class probabilities)."""
+        return {"tau_pred": self.predict_sets(genes, mask, state)}
 
     def predict_sets(self, genes: Tensor, mask: Tensor, state: Any = None) -> Tensor:
         """Predicted τ on the published scale; pass ``state`` (from :meth:`prepare`) to reuse
@@ -195,15 +205,17 @@ class SetRegression(L.LightningModule):
 
 
 def load_set_regression(checkpoint, model_name: str, model_class: type[SetModel],
-                        ) -> SetRegression:
-    """A trained ``model_name`` module from its ``best.ckpt`` (on CPU, inputs not attached):
-    the model is rebuilt from the saved ``model_config``."""
+                        module_class: type[SetRegression] | None = None) -> SetRegression:
+    """A trained ``model_name`` module (a ``module_class``, default :class:`SetRegression`)
+    from its ``best.ckpt`` (on CPU, inputs not attached): the model is rebuilt from the saved
+    ``model_config``."""
     state = torch.load(checkpoint, map_location="cpu", weights_only=False)
     saved = state["hyper_parameters"].get("model_name")
     if saved != model_name:
         raise ValueError(f"{checkpoint} holds a {saved!r} model, not {model_name}")
     model = model_class(**state["hyper_parameters"]["model_config"])
-    return SetRegression.load_from_checkpoint(checkpoint, map_location="cpu", model=model)
+    return (module_class or SetRegression).load_from_checkpoint(checkpoint, map_location="cpu",
+                                                                model=model)
 
 
 def gather_predictions(module: L.LightningModule, outputs: list[tuple[Tensor, ...]],
