@@ -40,6 +40,7 @@ SWEEP = """grid:
 models:
   dango: {lambda_mode: [config]}
   multigraph: {graphs: [string9.1+metabolism]}
+  hetero_sagpool: {graphs: [string9.1]}
   rf_embeddings: {lambda_mode: [config]}
 seeds: [0]
 """
