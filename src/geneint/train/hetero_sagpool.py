@@ -97,20 +97,22 @@ def set_labels(data: InteractionDataModule, classes: InteractionClasses) -> torc
     return labels
 
 
-def class_statistics(data: InteractionDataModule, classes: InteractionClasses,
-                     weighting: str) -> tuple[list[float], list[float], list[int]]:
-    """Loss weight, mean training τ and training count of every class."""
+def class_statistics(data: InteractionDataModule, labels_by_set: torch.Tensor,
+                     num_classes: int, weighting: str,
+                     ) -> tuple[list[float], list[float], list[int]]:
+    """Loss weight, mean training τ and training count of every class (``labels_by_set``:
+    :func:`set_labels`)."""
     if weighting not in CLASS_WEIGHTING:
         raise ValueError(f"unknown class weighting {weighting!r}; choose one of "
                          f"{CLASS_WEIGHTING}")
     train = data.sets["train"]
     tau = train.tau  # as trained on (permuted for the control)
-    labels = classes.labels(tau, train.mask.sum(-1))
-    counts = torch.bincount(labels, minlength=classes.num_classes)
+    labels = labels_by_set[train.set_id]
+    counts = torch.bincount(labels, minlength=num_classes)
     means = [float(tau[labels == c].double().mean()) if counts[c] else 0.0
-             for c in range(classes.num_classes)]
-    weights = (balanced_class_weights(labels, classes.num_classes) if weighting == "balanced"
-               else [1.0] * classes.num_classes)
+             for c in range(num_classes)]
+    weights = (balanced_class_weights(labels, num_classes) if weighting == "balanced"
+               else [1.0] * num_classes)
     return weights, means, counts.tolist()
 
 
@@ -118,7 +120,9 @@ def build_module(data: InteractionDataModule, graph: CellGraph,
                  options: HeteroSAGPoolOptions) -> SetClassification:
     """The LightningModule of hetero_sagpool training, its cell graph attached."""
     classes = options.classes()
-    weights, means, counts = class_statistics(data, classes, options.class_weights)
+    labels = set_labels(data, classes)
+    weights, means, counts = class_statistics(data, labels, classes.num_classes,
+                                              options.class_weights)
     log.info("classes %s: training counts %s, loss weights %s", list(classes.names), counts,
              [round(w, 3) for w in weights])
     config = {"num_genes": graph.num_genes, "relations": graph.relations,
@@ -134,7 +138,7 @@ def build_module(data: InteractionDataModule, graph: CellGraph,
         lr=options.lr, weight_decay=options.weight_decay, scheduler=options.lr_scheduler,
         max_epochs=options.epochs, input_names=graph.names)
     module.attach(graph)
-    module.set_labels(set_labels(data, classes))
+    module.set_labels(labels)
     return module
 
 
