@@ -18,6 +18,7 @@ include: "workflow/rules/graphs.smk"
 include: "workflow/rules/pretrain.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/aggregate.smk"
+include: "workflow/rules/perturbation.smk"
 
 
 report: "workflow/report/workflow.rst"

@@ -27,6 +27,16 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ "$0" -nt "$stamp" ]
     python -m pip install --quiet --no-deps "cobra==0.32.1"
     python -m pip install --quiet "optlang>=1.8" swiglpk "python-libsbml>=5.20" depinfo \
         httpx rich "ruamel.yaml>=0.16" appdirs future "pydantic>=1.6"
+    # The single-cell study: anndata declares pandas<3 too, and runs on pandas 3 once nullable
+    # strings may be written (geneint.data.single_cell turns that on). Same route as cobrapy.
+    python -m pip install --quiet --no-deps "anndata==0.12.19" "scanpy==1.11.5"
+    python -m pip install --quiet "array-api-compat>=1.7.1" "h5py>=3.8" legacy-api-wrap natsort \
+        "scverse-misc>=0.0.3" "zarr>=2.18.7,!=3.0.*" joblib "numba>=0.57.1" patsy \
+        "pynndescent>=0.5.13" "seaborn>=0.13.2" session-info2 "statsmodels>=0.14.5" tqdm \
+        "umap-learn>=0.5.6"
+    # causalbench: its ChIP-seq ground truth (inside the wheel) and its evaluator, the test
+    # oracle of ours; it declares a heavy, old stack (cdt, arboreto, black pins) nothing here uses.
+    python -m pip install --quiet --no-deps "causalbench==1.1.2"
     touch "$stamp"
 fi
 

@@ -29,8 +29,28 @@ def _load(path: Path) -> dict[str, Any]:
     return yaml.safe_load(path.read_text())
 
 
+@cache
 def config_schema() -> dict[str, Any]:
-    return _load(CONFIG_SCHEMA)
+    """The config schema, self-contained: a section kept in a file of its own
+    (``perturbation.schema.yaml``, referenced by file name as Snakemake's validation reads it)
+    is inlined, and that file's references back into ``config.schema.yaml`` become local."""
+    return _inline_files(_load(CONFIG_SCHEMA), CONFIG_SCHEMA.name)
+
+
+def _inline_files(node: Any, root_name: str) -> Any:
+    if isinstance(node, list):
+        return [_inline_files(item, root_name) for item in node]
+    if not isinstance(node, dict):
+        return node
+    ref = node.get("$ref", "")
+    if ref and not ref.startswith("#"):
+        file, _, fragment = ref.partition("#")
+        rest = {k: v for k, v in node.items() if k != "$ref"}
+        if file == root_name:
+            return {"$ref": f"#{fragment}", **_inline_files(rest, root_name)}
+        inlined = {k: v for k, v in _load(SCHEMA_DIR / file).items() if k != "$schema"}
+        return _inline_files({**inlined, **rest}, root_name)
+    return {key: _inline_files(value, root_name) for key, value in node.items()}
 
 
 def sweep_schema() -> dict[str, Any]:

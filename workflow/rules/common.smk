@@ -136,12 +136,14 @@ def interaction_flags(wildcards, input):
 
 def download_flags(wildcards):
     """`geneint download` flags from config data.downloads.<source>."""
-    downloads = config["data"]["downloads"]
-    if wildcards.source not in downloads:
-        raise ValueError(
-            f"config has no data.downloads.{wildcards.source}; configured: {sorted(downloads)}"
-        )
-    spec = downloads[wildcards.source]
+    return download_spec_flags(config["data"]["downloads"], wildcards.source, "data.downloads")
+
+
+def download_spec_flags(downloads, name, where):
+    """`geneint download` flags of one entry of a downloads mapping (``where`` names it)."""
+    if name not in downloads:
+        raise ValueError(f"config has no {where}.{name}; configured: {sorted(downloads)}")
+    spec = downloads[name]
     flags = [f"--url '{spec['url']}'"]
     for key in ("sha256", "extract", "local"):
         if spec.get(key):
@@ -152,9 +154,12 @@ def download_flags(wildcards):
 
 
 def section_flags(dotted):
-    """Params text of a config section: `--key value` for each of its keys."""
+    """Params text of a config section: `--key value` for each of its keys (`--key` or
+    `--no-key` for a boolean)."""
     return " ".join(
-        f"--{key.replace('_', '-')} {sweeps.flag_value(value)}"
+        f"--{'' if value else 'no-'}{key.replace('_', '-')}"
+        if isinstance(value, bool)
+        else f"--{key.replace('_', '-')} {sweeps.flag_value(value)}"
         for key, value in sweeps.lookup(config, dotted).items()
     )
 

@@ -18,6 +18,7 @@ Files in and out:
 - ``evaluate``: ``predictions.parquet`` + split → ``metrics.json``.
 - ``aggregate``: every ``metrics.json`` → ``summary.tsv``, ``summary_by_point.tsv``, plots.
 - ``screen``: a trained DANGO → the top-k gene sets of a gene set.
+- ``perturbation …``: the single-cell study (synth, prepare, infer, evaluate, aggregate).
 
 Every output that filters rows gets a QC report beside it (``<output>.qc.json``).
 """
@@ -32,6 +33,7 @@ from collections.abc import Sequence
 
 from geneint.cli.data_commands import add_data_commands
 from geneint.cli.model_commands import add_model_commands
+from geneint.cli.perturbation_commands import add_perturbation_commands
 from geneint.cli.threads import prefer_sleeping_threads
 
 log = logging.getLogger("geneint")
@@ -52,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     add_data_commands(sub)
     add_model_commands(sub)
+    add_perturbation_commands(sub)
     return parser
 
 

@@ -1,0 +1,176 @@
+"""The single-cell perturbation study's stages: ``geneint perturbation <stage> …``.
+
+- ``synth``: the synthetic Perturb-seq data set (raw ``.h5ad``, Replogle layout) and its true
+  graph (``true_graph.tsv``).
+- ``prepare``: a raw data set → the canonical ``cells.h5ad`` (CausalBench's preprocessing), the
+  stratified ``split.tsv`` and a QC report.
+- ``infer``: one model × training regime × seed → ``edges.tsv`` (ranked directed edges) and
+  ``inference.json``.
+- ``evaluate``: ``edges.tsv`` + the held-out cells → ``metrics.json`` and ``scored_edges.tsv``.
+- ``aggregate``: every ``metrics.json`` → ``summary.tsv``, ``summary_by_model.tsv`` and plots.
+
+Flags default to the config schema's ``perturbation`` section, so a stage run by hand does what
+the workflow does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from pathlib import Path
+
+from geneint.cli.threads import use_threads
+from geneint.schema import config_choices, config_flags
+
+log = logging.getLogger("geneint")
+
+
+def _section(args: argparse.Namespace, dotted: str) -> dict:
+    from geneint.schema import config_node
+
+    return {key: getattr(args, key) for key in config_node(f"perturbation.{dotted}")["properties"]}
+
+
+def cmd_synth(args: argparse.Namespace) -> None:
+    from geneint.data.files import atomic_output
+    from geneint.data.single_cell.ground_truth import write_edge_table
+    from geneint.data.single_cell.synthetic import SyntheticSettings, synthesize
+
+    adata, edges = synthesize(SyntheticSettings(**_section(args, "synthetic")))
+    out = Path(args.out)
+    with atomic_output(out / "cells.h5ad") as tmp:
+        adata.write_h5ad(tmp)
+    write_edge_table(edges, out / "true_graph.tsv")
+    log.info("%d cells × %d genes, %d true edges → %s", adata.n_obs, adata.n_vars, len(edges),
+             out)
+
+
+def _read_raw(args: argparse.Namespace):
+    from geneint.data.single_cell import anndata_io
+
+    if args.dataset == "krumsiek11":
+        import scanpy as sc
+
+        adata = sc.datasets.krumsiek11()
+        adata.obs[anndata_io.INTERVENTION] = anndata_io.CONTROL
+        return adata
+    if args.raw is None:
+        raise ValueError(f"dataset {args.dataset} needs --raw (its .h5ad)")
+    if args.dataset in ("norman", "adamson"):
+        return anndata_io.read_gears(args.raw)
+    columns = anndata_io.Columns(**_section(args, "columns"))
+    return anndata_io.read_perturbseq(args.raw, columns, counts=args.normalize)
+
+
+def cmd_prepare(args: argparse.Namespace) -> None:
+    import pandas as pd
+
+    from geneint.data.files import QCReport, qc_path_for
+    from geneint.data.single_cell.anndata_io import INTERVENTION, write_cells
+    from geneint.data.single_cell.preprocess import (
+        PreprocessSettings,
+        preprocess,
+        stratified_split,
+        write_split,
+    )
+
+    settings = PreprocessSettings(**_section(args, "preprocess"))
+    # GEARS' files and krumsiek11 are already on a log scale: never normalised twice.
+    if args.dataset in ("norman", "adamson", "krumsiek11") and settings.normalize:
+        log.info("%s is already log-normalised: skipping normalisation", args.dataset)
+        settings = PreprocessSettings(False, settings.min_cells, settings.strong_perturbations)
+    qc = QCReport([p for p in (args.raw, args.summary) if p] or [args.dataset])
+    summary = pd.read_excel(args.summary) if args.summary else None
+    cells = preprocess(_read_raw(args), settings, qc, summary)
+    roles = stratified_split(cells.obs[INTERVENTION], args.test_fraction, args.seed)
+    qc.count("cells_train", int((roles == "train").sum()))
+    qc.count("cells_test", int((roles == "test").sum()))
+    write_cells(cells, args.out, {"dataset": args.dataset, "normalized": settings.normalize,
+                                  "min_cells": settings.min_cells})
+    write_split(cells.obs[INTERVENTION], roles, args.split)
+    qc.log_summary()
+    qc.write(qc_path_for(args.out))
+
+
+def cmd_infer(args: argparse.Namespace) -> None:
+    from geneint.data.single_cell.anndata_io import read_cells
+    from geneint.data.single_cell.preprocess import read_split
+    from geneint.train.grn import infer_network, training_cells, write_network
+
+    if args.model == "catran":  # torch's threads; the baselines never import torch
+        use_threads(args.threads)
+    cells = read_cells(args.cells)
+    roles = read_split(args.split, cells.n_obs)
+    train = training_cells(cells, roles, args.regime, args.seed)
+    settings = {"catran": _section(args, "catran"), "correlation": _section(args, "correlation")}
+    edges, summary = infer_network(args.model, train, args.edges, args.orientation, args.seed,
+                                   settings, Path(args.out).parent / "training")
+    summary["regime"] = args.regime
+    write_network(edges, list(cells.var_names), summary, Path(args.out))
+
+
+def cmd_evaluate(args: argparse.Namespace) -> None:
+    from geneint.evaluate.network import evaluate_network
+
+    metrics = evaluate_network(args.edges, args.cells, args.split, args.out,
+                               _section(args, "evaluate"), args.dataset, args.true_graph)
+    log.info("%s", json.dumps(metrics["statistical"]))
+
+
+def cmd_aggregate(args: argparse.Namespace) -> None:
+    from geneint.report.perturbation import aggregate_networks
+
+    aggregate_networks(args.metrics, Path(args.results))
+
+
+def add_perturbation_commands(sub: argparse._SubParsersAction) -> None:
+    top = sub.add_parser("perturbation", help="the single-cell perturbation study's stages")
+    stages = top.add_subparsers(dest="stage", required=True)
+
+    p = stages.add_parser("synth", help="synthetic Perturb-seq data with a known causal graph")
+    config_flags(p, "perturbation.synthetic")
+    p.add_argument("--out", required=True, help="folder for cells.h5ad and true_graph.tsv")
+    p.set_defaults(func=cmd_synth)
+
+    p = stages.add_parser("prepare", help="raw .h5ad → cells.h5ad + split.tsv (CausalBench)")
+    config_flags(p, "perturbation.dataset")
+    p.add_argument("--raw", default=None, help="the raw .h5ad (not for krumsiek11)")
+    p.add_argument("--summary", default=None,
+                   help="Replogle's summary table (.xlsx) for --strong-perturbations")
+    config_flags(p, "perturbation.columns")
+    config_flags(p, "perturbation.preprocess")
+    config_flags(p, "perturbation.split")
+    p.add_argument("--out", required=True, help="cells.h5ad")
+    p.add_argument("--split", required=True, help="split.tsv")
+    p.set_defaults(func=cmd_prepare)
+
+    p = stages.add_parser("infer", help="one network model × regime × seed → edges.tsv")
+    p.add_argument("--model", required=True, choices=config_choices("perturbation.models"))
+    p.add_argument("--regime", default="interventional",
+                   help="observational, partial<fraction> (e.g. partial0.5) or interventional")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--cells", required=True, help="cells.h5ad")
+    p.add_argument("--split", required=True, help="split.tsv")
+    config_flags(p, "perturbation.edges")
+    config_flags(p, "perturbation.orientation")
+    config_flags(p, "perturbation.catran")
+    config_flags(p, "perturbation.correlation")
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--out", required=True, help="edges.tsv (inference.json is written beside)")
+    p.set_defaults(func=cmd_infer)
+
+    p = stages.add_parser("evaluate", help="CausalBench's evaluation of one edges.tsv")
+    p.add_argument("--edges", required=True)
+    p.add_argument("--cells", required=True, help="cells.h5ad")
+    p.add_argument("--split", required=True, help="split.tsv (its test cells are used)")
+    config_flags(p, "perturbation.dataset")
+    p.add_argument("--true-graph", default=None, help="true_graph.tsv of synthetic data")
+    config_flags(p, "perturbation.evaluate")
+    p.add_argument("--out", required=True, help="metrics.json (scored_edges.tsv beside)")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = stages.add_parser("aggregate", help="every metrics.json → summary tables and plots")
+    p.add_argument("--metrics", nargs="+", required=True)
+    p.add_argument("--results", required=True, help="folder for the summary and plots/")
+    p.set_defaults(func=cmd_aggregate)
