@@ -51,3 +51,19 @@ def test_benchmark_suite_runs_and_records_every_figure(tmp_path):
     assert screen["sets_total"] == math.comb(screen["genes"], 3)  # the screened genes' triples
     curve = found[("pretrain loss vs training time (coexpression)", "batch 96 (workflow)")]
     assert curve["curve"][-1][1] < curve["curve"][0][1]  # the loss goes down
+
+
+def test_catran_benchmark_runs_and_records_both_figures(tmp_path):
+    results = tmp_path / "results.jsonl"
+    script = SUITE.with_name("catran_throughput.py")
+    proc = subprocess.run([sys.executable, str(script), "--scale", "demo", "--data",
+                           str(tmp_path / "data"), "--results", str(results), "--repeats", "1",
+                           "--steps", "2", "--edges", "100", "--threads", "1"],
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = {row["benchmark"]: row for row in map(json.loads, results.read_text().splitlines())}
+    training = rows["CaTran training throughput (cells/s)"]
+    evaluation = rows["CausalBench evaluation of 100 edges (s)"]
+    assert training["median"] > 0 and training["genes"] == 40 and training["peak_rss_mb"] > 0
+    assert evaluation["median"] > 0 and evaluation["edges"] == 100
+    assert 0 <= evaluation["precision"] <= 1

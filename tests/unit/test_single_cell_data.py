@@ -42,7 +42,7 @@ from geneint.data.single_cell.synthetic import (  # noqa: E402
     synthesize,
 )
 
-anndata_io._anndata()  # pandas 3's string arrays may be written
+anndata_io.anndata_module()  # pandas 3's string arrays may be written
 
 
 def _raw(path, obs=None, var=None, X=None):

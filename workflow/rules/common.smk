@@ -396,3 +396,47 @@ def get_training_curves():
         point=point_paths("neural"),
         seed=SEEDS,
     )
+
+
+# --- the perturbation study (names from perturbation.smk) ---------------------------------
+def sc_raw_inputs(wildcards):
+    """The raw files of the configured data set (none for krumsiek11: scanpy ships it)."""
+    if SC_DATASET == "synthetic":
+        return {"raw": f"{SC_RAW_DIR}/synthetic/cells.h5ad"}
+    if SC_DATASET == "krumsiek11":
+        return {}
+    inputs = {"raw": f"{SC_RAW_DIR}/{SC_DATASET}/{SC_RAW_FILENAMES[SC_DATASET]}"}
+    if PERTURBATION["preprocess"]["strong_perturbations"]:
+        inputs["summary"] = f"{SC_RAW_DIR}/replogle_summary/{SC_RAW_FILENAMES['replogle_summary']}"
+    return inputs
+
+
+def sc_raw_flags(wildcards, input):
+    return " ".join(f"--{key} {path}" for key, path in input.items() if key in ("raw", "summary"))
+
+
+def sc_true_graph(wildcards):
+    return {"truth": f"{SC_RAW_DIR}/synthetic/true_graph.tsv"} if SC_DATASET == "synthetic" else {}
+
+
+def sc_true_graph_flag(wildcards, input):
+    return f"--true-graph {input.truth}" if "truth" in input.keys() else ""
+
+
+def sc_section_flags(*keys):
+    """CLI flags of `perturbation` config keys: a section gives one flag per key."""
+    return " ".join(
+        section_flags(f"perturbation.{key}")
+        if isinstance(PERTURBATION[key], dict)
+        else f"--{key} {sweeps.flag_value(PERTURBATION[key])}"
+        for key in keys
+    )
+
+
+def sc_all_metrics():
+    return expand(
+        f"{SC_RESULTS}/{{model}}/{{regime}}/seed{{seed}}/metrics.json",
+        model=PERTURBATION["models"],
+        regime=PERTURBATION["regimes"],
+        seed=PERTURBATION["seeds"],
+    )

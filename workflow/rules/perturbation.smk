@@ -23,55 +23,12 @@ SC_RAW_FILENAMES = {
     "norman": "perturb_processed.h5ad",
     "adamson": "perturb_processed.h5ad",
 }
-SC_NETWORK = SC_RESULTS + "/{model}/{regime}/seed{seed}"
+SC_NETWORK = f"{SC_RESULTS}/{{model}}/{{regime}}/seed{{seed}}"
 
 
 wildcard_constraints:
     regime=r"observational|interventional|partial0\.[0-9]*[1-9]",
     sc_source="|".join(SC_RAW_FILENAMES),
-
-
-def sc_raw_inputs(wildcards):
-    """The raw files of the configured data set (none for krumsiek11: scanpy ships it)."""
-    if SC_DATASET == "synthetic":
-        return {"raw": f"{SC_RAW_DIR}/synthetic/cells.h5ad"}
-    if SC_DATASET == "krumsiek11":
-        return {}
-    inputs = {"raw": f"{SC_RAW_DIR}/{SC_DATASET}/{SC_RAW_FILENAMES[SC_DATASET]}"}
-    if PERTURBATION["preprocess"]["strong_perturbations"]:
-        inputs["summary"] = f"{SC_RAW_DIR}/replogle_summary/{SC_RAW_FILENAMES['replogle_summary']}"
-    return inputs
-
-
-def sc_raw_flags(wildcards, input):
-    return " ".join(f"--{key} {path}" for key, path in input.items() if key in ("raw", "summary"))
-
-
-def sc_true_graph(wildcards):
-    return {"truth": f"{SC_RAW_DIR}/synthetic/true_graph.tsv"} if SC_DATASET == "synthetic" else {}
-
-
-def sc_true_graph_flag(wildcards, input):
-    return f"--true-graph {input.truth}" if "truth" in input.keys() else ""
-
-
-def sc_section_flags(*keys):
-    """CLI flags of `perturbation` config keys: a section gives one flag per key."""
-    return " ".join(
-        section_flags(f"perturbation.{key}")
-        if isinstance(PERTURBATION[key], dict)
-        else f"--{key} {sweeps.flag_value(PERTURBATION[key])}"
-        for key in keys
-    )
-
-
-def sc_all_metrics():
-    return expand(
-        f"{SC_RESULTS}/{{model}}/{{regime}}/seed{{seed}}/metrics.json",
-        model=PERTURBATION["models"],
-        regime=PERTURBATION["regimes"],
-        seed=PERTURBATION["seeds"],
-    )
 
 
 rule synthesize_perturbseq:
@@ -124,6 +81,7 @@ rule prepare_cells:
     log:
         f"logs/{RUN}/perturbation/{SC_DATASET}/prepare.log",
     params:
+        dataset=SC_DATASET,
         raw=sc_raw_flags,
         settings=lambda wildcards: sc_section_flags("columns", "preprocess", "split"),
     resources:
@@ -132,7 +90,7 @@ rule prepare_cells:
     conda:
         "../../envs/geneint.yaml"
     shell:
-        "geneint perturbation prepare --dataset {SC_DATASET} {params.raw} {params.settings}"
+        "geneint perturbation prepare --dataset {params.dataset} {params.raw} {params.settings}"
         " --out {output.cells} --split {output.split} > {log} 2>&1"
 
 
@@ -182,6 +140,7 @@ rule evaluate_network:
     log:
         f"logs/{RUN}/perturbation/{SC_DATASET}/{{model}}/{{regime}}/seed{{seed}}/evaluate.log",
     params:
+        dataset=SC_DATASET,
         truth=sc_true_graph_flag,
         settings=lambda wildcards: sc_section_flags("evaluate"),
     resources:
@@ -191,7 +150,7 @@ rule evaluate_network:
         "../../envs/geneint.yaml"
     shell:
         "geneint perturbation evaluate --edges {input.edges} --cells {input.cells}"
-        " --split {input.split} --dataset {SC_DATASET} {params.truth} {params.settings}"
+        " --split {input.split} --dataset {params.dataset} {params.truth} {params.settings}"
         " --out {output.metrics} > {log} 2>&1"
 
 

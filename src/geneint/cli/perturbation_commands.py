@@ -46,51 +46,13 @@ def cmd_synth(args: argparse.Namespace) -> None:
              out)
 
 
-def _read_raw(args: argparse.Namespace):
-    from geneint.data.single_cell import anndata_io
-
-    if args.dataset == "krumsiek11":
-        import scanpy as sc
-
-        adata = sc.datasets.krumsiek11()
-        adata.obs[anndata_io.INTERVENTION] = anndata_io.CONTROL
-        return adata
-    if args.raw is None:
-        raise ValueError(f"dataset {args.dataset} needs --raw (its .h5ad)")
-    if args.dataset in ("norman", "adamson"):
-        return anndata_io.read_gears(args.raw)
-    columns = anndata_io.Columns(**_section(args, "columns"))
-    return anndata_io.read_perturbseq(args.raw, columns, counts=args.normalize)
-
-
 def cmd_prepare(args: argparse.Namespace) -> None:
-    import pandas as pd
+    from geneint.data.single_cell.anndata_io import Columns
+    from geneint.data.single_cell.preprocess import PreprocessSettings, prepare
 
-    from geneint.data.files import QCReport, qc_path_for
-    from geneint.data.single_cell.anndata_io import INTERVENTION, write_cells
-    from geneint.data.single_cell.preprocess import (
-        PreprocessSettings,
-        preprocess,
-        stratified_split,
-        write_split,
-    )
-
-    settings = PreprocessSettings(**_section(args, "preprocess"))
-    # GEARS' files and krumsiek11 are already on a log scale: never normalised twice.
-    if args.dataset in ("norman", "adamson", "krumsiek11") and settings.normalize:
-        log.info("%s is already log-normalised: skipping normalisation", args.dataset)
-        settings = PreprocessSettings(False, settings.min_cells, settings.strong_perturbations)
-    qc = QCReport([p for p in (args.raw, args.summary) if p] or [args.dataset])
-    summary = pd.read_excel(args.summary) if args.summary else None
-    cells = preprocess(_read_raw(args), settings, qc, summary)
-    roles = stratified_split(cells.obs[INTERVENTION], args.test_fraction, args.seed)
-    qc.count("cells_train", int((roles == "train").sum()))
-    qc.count("cells_test", int((roles == "test").sum()))
-    write_cells(cells, args.out, {"dataset": args.dataset, "normalized": settings.normalize,
-                                  "min_cells": settings.min_cells})
-    write_split(cells.obs[INTERVENTION], roles, args.split)
-    qc.log_summary()
-    qc.write(qc_path_for(args.out))
+    prepare(args.dataset, args.raw, PreprocessSettings(**_section(args, "preprocess")),
+            Columns(**_section(args, "columns")), args.test_fraction, args.seed, args.out,
+            args.split, args.summary)
 
 
 def cmd_infer(args: argparse.Namespace) -> None:

@@ -28,7 +28,8 @@ EXCLUDED = "excluded"
 INTERVENTION = "intervention"
 
 
-def _anndata():
+def anndata_module():
+    """The ``anndata`` package, imported on first use (the yeast study never needs it)."""
     import anndata
 
     # pandas 3 keeps text in string arrays, which anndata writes only when asked to.
@@ -47,7 +48,7 @@ class Columns:
 
 def read_h5ad(path: PathLike):
     try:
-        return _anndata().read_h5ad(path)
+        return anndata_module().read_h5ad(path)
     except FileNotFoundError:
         raise
     except Exception as exc:  # h5py/anndata raise many types for a file that is not h5ad
@@ -130,6 +131,31 @@ def read_gears(path: PathLike):
     return adata
 
 
+#: Data sets whose ``X`` is already log-normalised: never normalised twice.
+LOG_NORMALISED = frozenset({"norman", "adamson", "krumsiek11"})
+
+
+def krumsiek11():
+    """scanpy's bundled krumsiek11 (no knock-downs: every cell a control)."""
+    import scanpy as sc
+
+    anndata_module()
+    adata = sc.datasets.krumsiek11()
+    adata.obs[INTERVENTION] = pd.Categorical([CONTROL] * adata.n_obs)
+    return adata
+
+
+def read_dataset(dataset: str, raw: PathLike | None, columns: Columns = Columns()):
+    """A data set's raw cells with ``.obs["intervention"]``, by its layout."""
+    if dataset == "krumsiek11":
+        return krumsiek11()
+    if raw is None:
+        raise ValueError(f"data set {dataset} needs its raw .h5ad")
+    if dataset in ("norman", "adamson"):
+        return read_gears(raw)
+    return read_perturbseq(raw, columns, counts=dataset not in LOG_NORMALISED)
+
+
 def read_cells(path: PathLike):
     """The canonical ``cells.h5ad`` written by :func:`write_cells`."""
     adata = read_h5ad(path)
@@ -142,7 +168,7 @@ def read_cells(path: PathLike):
 
 def write_cells(adata, path: PathLike, provenance: dict) -> None:
     """Write the canonical file atomically, dense float32, with its provenance in ``.uns``."""
-    out = _anndata().AnnData(
+    out = anndata_module().AnnData(
         X=np.asarray(adata.X.toarray() if hasattr(adata.X, "toarray") else adata.X,
                      dtype=np.float32),
         obs=pd.DataFrame({INTERVENTION: pd.Categorical(adata.obs[INTERVENTION].astype(str))},

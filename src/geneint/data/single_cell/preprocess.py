@@ -16,13 +16,28 @@ from __future__ import annotations
 import logging
 import random
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
-from geneint.data.files import QCReport
-from geneint.data.single_cell.anndata_io import CONTROL, EXCLUDED, INTERVENTION
+from geneint.data.files import (
+    InputFormatError,
+    PathLike,
+    QCReport,
+    qc_path_for,
+    require_columns,
+    write_text_atomic,
+)
+from geneint.data.single_cell.anndata_io import (
+    CONTROL,
+    EXCLUDED,
+    INTERVENTION,
+    LOG_NORMALISED,
+    Columns,
+    read_dataset,
+    write_cells,
+)
 
 log = logging.getLogger(__name__)
 
@@ -166,19 +181,16 @@ def regime_cells(interventions: pd.Series | np.ndarray, regime: str, seed: int) 
     return np.isin(labels, sorted(keep))
 
 
-def write_split(interventions: pd.Series | np.ndarray, roles: np.ndarray, path) -> None:
+def write_split(interventions: pd.Series | np.ndarray, roles: np.ndarray, path: PathLike
+                ) -> None:
     """The split as a table: cell (row of ``cells.h5ad``), intervention, role."""
-    from geneint.data.files import write_text_atomic
-
     frame = pd.DataFrame({"cell": np.arange(len(roles)),
                           "intervention": np.asarray(interventions).astype(str), "role": roles})
     write_text_atomic(path, frame.to_csv(sep="\t", index=False))
 
 
-def read_split(path, n_cells: int) -> np.ndarray:
+def read_split(path: PathLike, n_cells: int) -> np.ndarray:
     """Roles per cell from :func:`write_split`'s table, checked against the cells file."""
-    from geneint.data.files import InputFormatError, require_columns
-
     frame = pd.read_csv(path, sep="\t")
     require_columns(frame, ["cell", "intervention", "role"], path)
     if len(frame) != n_cells or not (frame["cell"].to_numpy() == np.arange(n_cells)).all():
@@ -188,3 +200,25 @@ def read_split(path, n_cells: int) -> np.ndarray:
     if bad:
         raise InputFormatError(path, 0, f"unknown roles {bad}; expected train or test")
     return frame["role"].to_numpy()
+
+
+def prepare(dataset: str, raw: PathLike | None, settings: PreprocessSettings, columns: Columns,
+            test_fraction: float, seed: int, out: PathLike, split_out: PathLike,
+            summary_table: PathLike | None = None) -> QCReport:
+    """A raw data set → the canonical ``cells.h5ad``, ``split.tsv`` and the QC report beside
+    the cells."""
+    if dataset in LOG_NORMALISED and settings.normalize:
+        log.info("%s is already log-normalised: not normalised again", dataset)
+        settings = replace(settings, normalize=False)
+    qc = QCReport([str(p) for p in (raw, summary_table) if p] or [dataset])
+    summary = pd.read_excel(summary_table) if summary_table else None
+    cells = preprocess(read_dataset(dataset, raw, columns), settings, qc, summary)
+    roles = stratified_split(cells.obs[INTERVENTION], test_fraction, seed)
+    qc.count("cells_train", int((roles == "train").sum()))
+    qc.count("cells_test", int((roles == "test").sum()))
+    write_cells(cells, out, {"dataset": dataset, "normalized": settings.normalize,
+                             "min_cells": settings.min_cells})
+    write_split(cells.obs[INTERVENTION], roles, split_out)
+    qc.log_summary()
+    qc.write(qc_path_for(out))
+    return qc

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from geneint.data.single_cell.anndata_io import CONTROL, _anndata
+from geneint.data.single_cell.anndata_io import CONTROL, anndata_module
 
 
 @dataclass(frozen=True)
@@ -105,6 +105,6 @@ def synthesize(settings: SyntheticSettings):
                        index=[f"cell{i:06d}" for i in range(len(knocked_down))])
     var = pd.DataFrame({"gene_name": names[columns]},
                        index=pd.Index(ids[columns], name="gene_id"))
-    adata = _anndata().AnnData(X=counts[:, columns].astype(np.float32), obs=obs, var=var)
+    adata = anndata_module().AnnData(X=counts[:, columns].astype(np.float32), obs=obs, var=var)
     adata.uns["synthetic"] = {key: getattr(settings, key) for key in settings.__dataclass_fields__}
     return adata, graph.edges()
