@@ -57,12 +57,12 @@ def plot_metrics(summary: pd.DataFrame, path: PathLike) -> None:
     for ax, (column, label) in zip(axes, PANELS):
         for k, model in enumerate(models):
             rows = summary[summary["model"] == model]
-            x = np.array([regimes.index(r) for r in rows["regime"]]) + (k - (len(models) - 1)
-                                                                         / 2) * width
+            offset = (k - (len(models) - 1) / 2) * width   # this model's bar within a regime
             medians = rows.groupby("regime")[column].median()
-            ax.bar([regimes.index(r) + (k - (len(models) - 1) / 2) * width
-                    for r in medians.index], medians.to_numpy(), width, label=model, alpha=0.7)
-            ax.scatter(x, rows[column], color="black", s=8, zorder=3)
+            ax.bar([regimes.index(r) + offset for r in medians.index], medians.to_numpy(),
+                   width, label=model, alpha=0.7)
+            ax.scatter([regimes.index(r) + offset for r in rows["regime"]], rows[column],
+                       color="black", s=8, zorder=3)
         ax.set_xticks(range(len(regimes)), regimes, rotation=20)
         ax.set_ylabel(label)
         if summary[column].isna().all():
