@@ -87,7 +87,9 @@ def cmd_aggregate(args: argparse.Namespace) -> None:
 
 
 def add_perturbation_commands(sub: argparse._SubParsersAction) -> None:
-    top = sub.add_parser("perturbation", help="the single-cell perturbation study's stages")
+    top = sub.add_parser("perturbation", help="the single-cell perturbation study's stages",
+                         description=__doc__,
+                         formatter_class=argparse.RawDescriptionHelpFormatter)
     stages = top.add_subparsers(dest="stage", required=True)
 
     p = stages.add_parser("synth", help="synthetic Perturb-seq data with a known causal graph")
