@@ -173,7 +173,11 @@ def test_a_killed_pretraining_job_resumes_from_its_last_checkpoint(tiny, tmp_pat
     log = subprocess.run(cmd, capture_output=True, text=True, check=True).stderr
     assert "resuming from last.ckpt" in log
     curve = pd.read_csv(out / "metrics.csv")["epoch"].dropna().astype(int)
-    assert sorted(curve.unique()) == list(range(epochs))  # one curve spanning both runs
+    # One curve spanning both runs. Lightning checkpoints an epoch before logging it: a kill
+    # in between loses that one epoch's row (the epoch before the resumed one), and says so.
+    missing = sorted(set(range(epochs)) - set(curve))
+    assert missing == [] or (len(missing) == 1
+                             and f"no metrics for epoch(s) {missing}" in log), missing
     assert (out / "pretrained.pt").exists() and not work.exists()
 
 

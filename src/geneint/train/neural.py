@@ -163,11 +163,20 @@ def earlier_curve(work_dir: Path, resume: Path | None) -> pd.DataFrame | None:
 
 
 def write_curve(work_dir: Path, earlier: pd.DataFrame | None, out: Path) -> None:
-    """``work_dir``'s metrics.csv, after the epochs of ``earlier`` that it does not repeat."""
+    """``work_dir``'s metrics.csv, after the epochs of ``earlier`` that it does not repeat.
+
+    Lightning saves an epoch's checkpoint before it logs that epoch's metrics, so a job killed
+    in between resumes after an epoch whose row never reached the file. That gap is logged,
+    not hidden."""
     curve = pd.read_csv(work_dir / "metrics.csv")
     if earlier is not None:
-        curve = pd.concat([earlier[earlier["epoch"] < curve["epoch"].min()], curve],
-                          ignore_index=True)
+        resumed_at = curve["epoch"].min()
+        kept = earlier[earlier["epoch"] < resumed_at]
+        lost = sorted(set(range(int(resumed_at))) - set(kept["epoch"].dropna().astype(int)))
+        if lost:
+            log.warning("no metrics for epoch(s) %s: the job was stopped after saving their"
+                        " checkpoint and before logging them; the curve skips them", lost)
+        curve = pd.concat([kept, curve], ignore_index=True)
     with atomic_output(out) as tmp:
         curve.to_csv(tmp, index=False)
 
