@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-CONTROL = "non-targeting"
+from geneint.data.single_cell.anndata_io import CONTROL
 
 
 class StatisticalEvaluator:

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from geneint.data.files import PathLike, require_columns, write_text_atomic
-from geneint.data.single_cell.anndata_io import INTERVENTION, read_cells
+from geneint.data.single_cell.anndata_io import CONTROL, INTERVENTION, read_cells
 from geneint.data.single_cell.ground_truth import ground_truth_kind, load_ground_truth
 from geneint.data.single_cell.preprocess import read_split
 from geneint.evaluate.causal import StatisticalEvaluator, biological_metrics
@@ -36,7 +36,7 @@ def evaluate_network(edges_path: PathLike, cells_path: PathLike, split_path: Pat
     inference = Path(edges_path).with_name("inference.json")
     if inference.exists():
         metrics["inference"] = json.loads(inference.read_text())
-    if (labels != "non-targeting").any() and (labels == "non-targeting").any():
+    if (labels != CONTROL).any() and (labels == CONTROL).any():
         evaluator = StatisticalEvaluator(np.asarray(test.X), labels, genes,
                                          settings["p_value"])
         statistical, scored = evaluator.evaluate(edges["source"], edges["target"],
