@@ -37,6 +37,10 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ "$0" -nt "$stamp" ]
     # causalbench: its ChIP-seq ground truth (inside the wheel) and its evaluator, the test
     # oracle of ours; it declares a heavy, old stack (cdt, arboreto, black pins) nothing here uses.
     python -m pip install --quiet --no-deps "causalbench==1.1.2"
+    # cell-gears: GEARS' own metrics, DE rankings and split, the test oracle of the response
+    # task (its downloads are never called); dcor is its distance correlation (and ours' check).
+    python -m pip install --quiet --no-deps "cell-gears==0.1.2"
+    python -m pip install --quiet "dcor>=0.6"
     touch "$stamp"
 fi
 

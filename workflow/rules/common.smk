@@ -440,3 +440,32 @@ def sc_all_metrics():
         regime=PERTURBATION["regimes"],
         seed=PERTURBATION["seeds"],
     )
+
+
+# --- the perturbation study's response task (names from perturbation_response.smk) --------
+def response_feature_inputs(wildcards):
+    """GRAPE's gene inputs: the configured files, else the synthetic data's own."""
+    configured = {k: v for k, v in RESPONSE["features"].items() if v is not None}
+    if SC_DATASET == "synthetic":
+        for name in ("description", "sequence", "biotypes"):
+            configured.setdefault(name, f"{SC_RESPONSE_RAW}/{name}.tsv")
+    return configured
+
+
+def response_feature_flags(wildcards, input):
+    return " ".join(
+        f"--{key} {path}" for key, path in input.items() if key in ("description", "sequence",
+                                                                   "biotypes")
+    )
+
+
+def response_all_metrics():
+    """One metrics.json per model x seed; the baselines (seed-free) at the first seed only."""
+    from geneint.models.response_baselines import BASELINES
+
+    seeds = RESPONSE["seeds"]
+    return [
+        f"{SC_RESPONSE}/{model}/seed{seed}/metrics.json"
+        for model in RESPONSE["models"]
+        for seed in (seeds[:1] if model in BASELINES else seeds)
+    ]

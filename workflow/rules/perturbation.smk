@@ -196,6 +196,10 @@ rule aggregate_networks:
         " > {log} 2>&1"
 
 
+include: "perturbation_response.smk"
+
+
 rule perturbation:
     input:
         rules.aggregate_networks.output,
+        rules.aggregate_responses.output if RESPONSE["models"] else [],

@@ -9,6 +9,17 @@
 - ``evaluate``: ``edges.tsv`` + the held-out cells → ``metrics.json`` and ``scored_edges.tsv``.
 - ``aggregate``: every ``metrics.json`` → ``summary.tsv``, ``summary_by_model.tsv`` and plots.
 
+The response task (GEARS' layout, split and metrics):
+
+- ``synth-response``: the synthetic data with single and double knock-downs
+  (``perturb_processed.h5ad``), gene feature views and a biotype table.
+- ``prepare-response``: a GEARS-layout file → the checked copy with its DE rankings, and
+  GEARS' simulation split of perturbations (``split.tsv``).
+- ``predict``: one response model × seed → ``predictions.h5ad`` (mean profiles of the
+  validation and held-out perturbations) and ``prediction.json``.
+- ``evaluate-response``: predictions → ``metrics.json`` and ``per_perturbation.tsv``.
+- ``aggregate-response``: every response ``metrics.json`` → summary tables and plots.
+
 Flags default to the config schema's ``perturbation`` section, so a stage run by hand does what
 the workflow does.
 """
@@ -86,6 +97,106 @@ def cmd_aggregate(args: argparse.Namespace) -> None:
     aggregate_networks(args.metrics, Path(args.results))
 
 
+def cmd_synth_response(args: argparse.Namespace) -> None:
+    from geneint.data.single_cell.synthetic import SyntheticSettings
+    from geneint.data.single_cell.synthetic_response import (
+        ResponseSyntheticSettings,
+        write_synthetic_response,
+    )
+
+    write_synthetic_response(
+        SyntheticSettings(**_section(args, "synthetic")),
+        ResponseSyntheticSettings(**_section(args, "response.synthetic")), Path(args.out))
+
+
+def cmd_prepare_response(args: argparse.Namespace) -> None:
+    from geneint.data.single_cell.gears_format import prepare_response_data, read_response_data
+    from geneint.data.single_cell.response_split import (
+        ResponseSplitSettings,
+        split_perturbations,
+        write_response_split,
+    )
+
+    prepare_response_data(args.raw, args.out)
+    conditions = read_response_data(args.out).obs["condition"]
+    split = split_perturbations(conditions,
+                                ResponseSplitSettings(**_section(args, "response.split")))
+    write_response_split(split, args.split)
+    log.info("%s", split.groupby(["split", "subgroup"]).size().to_dict())
+
+
+def cmd_predict(args: argparse.Namespace) -> None:
+    from geneint.train.response import predict_response
+
+    if args.model == "grape":
+        use_threads(args.threads)
+    features = {"description": args.description, "sequence": args.sequence}
+    summary = predict_response(args.model, args.data, args.split, args.seed,
+                               {"grape": _section(args, "response.grape")}, features,
+                               args.biotypes, args.out)
+    log.info("%s", json.dumps(summary, default=str))
+
+
+def cmd_evaluate_response(args: argparse.Namespace) -> None:
+    from geneint.evaluate.perturbation_response import evaluate_response
+
+    metrics = evaluate_response(args.predictions, args.data, args.split, args.out)
+    log.info("%s", json.dumps(metrics["overall"], default=float))
+
+
+def cmd_aggregate_response(args: argparse.Namespace) -> None:
+    from geneint.report.response import aggregate_responses
+
+    aggregate_responses(args.metrics, Path(args.results))
+
+
+def add_response_commands(stages: argparse._SubParsersAction) -> None:
+    p = stages.add_parser("synth-response",
+                          help="synthetic single + double knock-downs in GEARS' layout")
+    config_flags(p, "perturbation.synthetic")
+    config_flags(p, "perturbation.response.synthetic")
+    p.add_argument("--out", required=True,
+                   help="folder for perturb_processed.h5ad, true_graph.tsv, description.tsv,"
+                        " sequence.tsv and biotypes.tsv")
+    p.set_defaults(func=cmd_synth_response)
+
+    p = stages.add_parser("prepare-response",
+                          help="GEARS-layout .h5ad → checked copy + DE rankings + split.tsv")
+    p.add_argument("--raw", required=True, help="perturb_processed.h5ad (GEARS layout)")
+    config_flags(p, "perturbation.response.split")
+    p.add_argument("--out", required=True, help="the prepared perturb_processed.h5ad")
+    p.add_argument("--split", required=True, help="split.tsv (condition, split, subgroup)")
+    p.set_defaults(func=cmd_prepare_response)
+
+    p = stages.add_parser("predict", help="one response model × seed → predictions.h5ad")
+    p.add_argument("--model", required=True,
+                   choices=config_choices("perturbation.response.models"))
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--data", required=True, help="the prepared perturb_processed.h5ad")
+    p.add_argument("--split", required=True, help="split.tsv of prepare-response")
+    p.add_argument("--description", default=None, help="gene description features (TSV)")
+    p.add_argument("--sequence", default=None, help="gene sequence features (TSV)")
+    p.add_argument("--biotypes", default=None, help="biotype table (TSV gene_name, biotype)")
+    config_flags(p, "perturbation.response.grape")
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--out", required=True,
+                   help="predictions.h5ad (prediction.json and training/ beside)")
+    p.set_defaults(func=cmd_predict)
+
+    p = stages.add_parser("evaluate-response", help="GEARS' metrics of one predictions.h5ad")
+    p.add_argument("--predictions", required=True)
+    p.add_argument("--data", required=True, help="the prepared perturb_processed.h5ad")
+    p.add_argument("--split", required=True, help="split.tsv (its test perturbations)")
+    p.add_argument("--out", required=True, help="metrics.json (per_perturbation.tsv beside)")
+    p.set_defaults(func=cmd_evaluate_response)
+
+    p = stages.add_parser("aggregate-response",
+                          help="every response metrics.json → summary tables and plots")
+    p.add_argument("--metrics", nargs="+", required=True)
+    p.add_argument("--results", required=True, help="folder for the summary and plots/")
+    p.set_defaults(func=cmd_aggregate_response)
+
+
 def add_perturbation_commands(sub: argparse._SubParsersAction) -> None:
     top = sub.add_parser("perturbation", help="the single-cell perturbation study's stages",
                          description=__doc__,
@@ -138,3 +249,5 @@ def add_perturbation_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--metrics", nargs="+", required=True)
     p.add_argument("--results", required=True, help="folder for the summary and plots/")
     p.set_defaults(func=cmd_aggregate)
+
+    add_response_commands(stages)

@@ -73,7 +73,7 @@ def plot_metrics(summary: pd.DataFrame, path: PathLike) -> None:
     fig.legend(handles, names, loc="lower center", ncol=len(models), fontsize=9,
                title=f"bars: median of {seeds} seed(s); dots: single seeds")
     fig.tight_layout(rect=(0, 0.16, 1, 1))
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def plot_tradeoff(summary: pd.DataFrame, path: PathLike) -> None:
@@ -92,10 +92,10 @@ def plot_tradeoff(summary: pd.DataFrame, path: PathLike) -> None:
     ax.set_title("Wasserstein–FOR trade-off (large marks: median over seeds)", fontsize=10)
     ax.legend(fontsize=7, ncol=2)
     fig.tight_layout()
-    _save(fig, path)
+    save_figure(fig, path)
 
 
-def _save(fig, path: PathLike) -> None:
+def save_figure(fig, path: PathLike) -> None:
     with atomic_output(path) as tmp:
         fig.savefig(tmp, format="png", dpi=110)
     plt.close(fig)

@@ -55,7 +55,7 @@ def read_h5ad(path: PathLike):
         raise InputFormatError(path, 0, f"not a readable .h5ad file ({exc})") from exc
 
 
-def _gene_names(adata, column: str, path: PathLike) -> pd.Index:
+def gene_names_of(adata, column: str, path: PathLike) -> pd.Index:
     if column == "index":
         names = pd.Index(adata.var_names.astype(str))
     elif column in adata.var.columns:
@@ -73,7 +73,7 @@ def _gene_names(adata, column: str, path: PathLike) -> pd.Index:
     return names
 
 
-def _check_expression(adata, path: PathLike, counts: bool) -> None:
+def check_expression(adata, path: PathLike, counts: bool) -> None:
     if adata.n_obs == 0 or adata.n_vars == 0:
         raise InputFormatError(path, 0, f"no expression: {adata.n_obs} cells × {adata.n_vars}"
                                         " genes")
@@ -99,8 +99,8 @@ def read_perturbseq(path: PathLike, columns: Columns = Columns(), counts: bool =
         examples = list(pd.unique(labels)[:5])
         raise InputFormatError(path, 0, f"no control cells: no .obs[{columns.intervention!r}]"
                                         f" equals {columns.control!r} (labels like {examples})")
-    adata.var_names = _gene_names(adata, columns.gene_name, path)
-    _check_expression(adata, path, counts)
+    adata.var_names = gene_names_of(adata, columns.gene_name, path)
+    check_expression(adata, path, counts)
     adata.obs[INTERVENTION] = pd.Categorical(labels.where(labels != columns.control, CONTROL))
     return adata
 
@@ -125,8 +125,8 @@ def read_gears(path: PathLike):
     single = adata.obs["condition"].astype(str).map(gears_intervention)
     if not (single == CONTROL).any():
         raise InputFormatError(path, 0, "no control cells: no .obs['condition'] equals 'ctrl'")
-    adata.var_names = _gene_names(adata, "gene_name", path)
-    _check_expression(adata, path, counts=False)
+    adata.var_names = gene_names_of(adata, "gene_name", path)
+    check_expression(adata, path, counts=False)
     adata.obs[INTERVENTION] = pd.Categorical(single.fillna(EXCLUDED))
     return adata
 

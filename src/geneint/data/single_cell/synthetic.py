@@ -66,18 +66,30 @@ def random_dag(settings: SyntheticSettings, rng: np.random.Generator) -> CausalG
 
 
 def simulate_log_expression(graph: CausalGraph, knocked_down: np.ndarray, knockdown: float,
-                            noise: float, rng: np.random.Generator) -> np.ndarray:
-    """Log-expression of cells (rows), ``knocked_down[c]`` the gene index knocked down in cell
-    c, or −1 for a control."""
-    cells, n = len(knocked_down), len(graph.names)
+                            noise: float, rng: np.random.Generator,
+                            shift: np.ndarray | None = None) -> np.ndarray:
+    """Log-expression of cells (rows). ``knocked_down[c]`` is the gene index knocked down in
+    cell c (−1 for a control), or a row of indices for a multiple knock-down (−1 padding).
+    ``shift`` (cells × genes) is added to each gene's own term, before its children read it."""
+    targets = knocked_down.reshape(len(knocked_down), -1)
+    cells, n = len(targets), len(graph.names)
     z = np.empty((cells, n))
     epsilon = rng.normal(0.0, noise, size=(cells, n))
+    if shift is not None:
+        epsilon += shift
     for j in range(n):
         parents = np.nonzero(graph.weights[:, j])[0]
         drive = np.tanh(z[:, parents] - graph.baseline[parents]) @ graph.weights[parents, j]
         z[:, j] = graph.baseline[j] + drive + epsilon[:, j]
-        z[knocked_down == j, j] += np.log(knockdown)
+        z[(targets == j).any(axis=1), j] += np.log(knockdown)
     return z
+
+
+def poisson_counts(z: np.ndarray, library_size: float, rng: np.random.Generator) -> np.ndarray:
+    """UMI counts: Poisson around each cell's expression scaled to a log-normal library size."""
+    expression = np.exp(z)
+    size = rng.lognormal(0.0, 0.25, size=len(z)) * library_size
+    return rng.poisson(expression / expression.sum(1, keepdims=True) * size[:, None])
 
 
 def synthesize(settings: SyntheticSettings):
@@ -90,9 +102,7 @@ def synthesize(settings: SyntheticSettings):
     ])
     rng.shuffle(knocked_down)
     z = simulate_log_expression(graph, knocked_down, settings.knockdown, settings.noise, rng)
-    expression = np.exp(z)
-    size = rng.lognormal(0.0, 0.25, size=len(knocked_down)) * settings.library_size
-    counts = rng.poisson(expression / expression.sum(1, keepdims=True) * size[:, None])
+    counts = poisson_counts(z, settings.library_size, rng)
 
     names = np.array(graph.names)
     ids = np.array([f"ENSSYN{i + 1:011d}" for i in range(settings.genes)])
