@@ -254,3 +254,26 @@ def test_submitit_slurm_executor_runs_two_node_ddp(slurm_demo, tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     summary = json.loads((out / "train_summary.json").read_text())
     assert (summary["world_size"], summary["num_nodes"], summary["launcher"]) == (4, 2, "slurm")
+
+
+def test_response_models_run_as_one_gpu_job_per_model_and_seed(slurm_cluster, tmp_path):
+    """The perturbation study's response task through profiles/slurm: GRAPE as one (fake) GPU
+    job per seed, its baseline as a CPU job; the local profile then finds nothing to do."""
+    root = copy_workflow(tmp_path / "response")
+    (root / "quick.yaml").write_text(
+        "perturbation:\n  response:\n    models: [mean, grape]\n    seeds: [0, 1]\n"
+        "    grape: {epochs: 3}\n")
+    rig_profile(root / "rig_profile")
+    run_snakemake(root, "perturbation_response", "--profile", "rig_profile", "--configfile",
+                  "quick.yaml", *RIG_FLAGS, timeout=1200)
+    summary = pd.read_csv(root / "results/demo/perturbation/synthetic/response/summary.tsv",
+                          sep="\t")
+    assert summary.groupby("model").size().to_dict() == {"grape": 2, "mean": 1}
+    grape_jobs = _slurm_jobs("train_response_model")
+    assert len(grape_jobs) == 2
+    assert all("gpu:1" in j.get("TresPerJob", "") for j in grape_jobs), grape_jobs[0]
+    baseline_jobs = _slurm_jobs("predict_baseline_response")
+    assert len(baseline_jobs) == 1 and "gpu" not in baseline_jobs[0].get("TresPerJob", "")
+    dry = run_snakemake(root, "perturbation_response", "-n", "--profile", "profiles/local",
+                        "--configfile", "quick.yaml")
+    assert jobs_planned(dry.stdout + dry.stderr) == {}

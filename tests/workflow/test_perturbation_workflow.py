@@ -1,6 +1,7 @@
 """The single-cell perturbation study, run for real by Snakemake: the offline demo (target
-`perturbation`) end to end, what a change reruns, the study's isolation from the default target,
-and scanpy's krumsiek11 through the same rules."""
+`perturbation`: network inference and response prediction) end to end, what a change reruns,
+the study's isolation from the default target, scanpy's krumsiek11 and the published layouts
+through the same rules."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from workflow_runs import copy_workflow, jobs_planned, run_snakemake
 pytestmark = pytest.mark.slow
 
 RESULTS = "results/demo/perturbation/synthetic"
+RESPONSE = f"{RESULTS}/response"
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +56,37 @@ def test_catran_beats_the_random_network_on_the_demo(finished_study):
                 > by.loc[("random", "interventional"), metric] + 0.1), metric
 
 
+def test_demo_predicts_every_held_out_perturbation_with_grape_and_its_baselines(
+        finished_study):
+    config = yaml.safe_load((finished_study / "config" / "config.yaml").read_text())
+    seeds = config["perturbation"]["response"]["seeds"]
+    summary = pd.read_csv(finished_study / RESPONSE / "summary.tsv", sep="\t")
+    # The seed-free baselines once, GRAPE once per seed; all on the same held-out set.
+    assert summary.groupby("model").size().to_dict() == {
+        "additive": 1, "control": 1, "grape": len(seeds), "mean": 1}
+    assert summary["held_out"].nunique() == 1
+    split = pd.read_csv(finished_study / "data/processed/demo/perturbation/synthetic/response/"
+                        "split.tsv", sep="\t")
+    assert summary["held_out"].iloc[0] == (split["split"] == "test").sum()
+    assert {"unseen_single", "combo_seen1", "combo_seen2"} <= set(split["subgroup"])
+    by = pd.read_csv(finished_study / RESPONSE / "summary_by_model.tsv",
+                     sep="\t").set_index("model")
+    print("\n" + by[["seeds", "pearson_delta", "pearson_delta_de20", "mse_de20", "dac",
+                     "pearson_delta_unseen_single", "pearson_delta_combo_seen2"]].to_string())
+    assert by.loc["control", "pearson_delta"] == 0.0 and by.loc["control", "dac"] == 0.0
+    # The mean-baseline check of the demo (median over seeds): GRAPE above the training mean.
+    assert by.loc["grape", "pearson_delta"] > by.loc["mean", "pearson_delta"]
+    assert by.loc["grape", "mse_de20"] < by.loc["mean", "mse_de20"]
+    # Doubles of two seen genes: the additive model knows both singles.
+    assert by.loc["additive", "pearson_delta_combo_seen2"] > by.loc["mean",
+                                                                    "pearson_delta_combo_seen2"]
+    for plot in ("response_metrics.png", "response_delta.png"):
+        assert (finished_study / RESPONSE / "plots" / plot).stat().st_size > 10_000
+    grape = json.loads((finished_study / RESPONSE / "grape/seed0/prediction.json").read_text())
+    assert grape["views"] == 2 and grape["noncoding_genes"] > 0
+    assert grape["perturbation"] == "zero" and grape["initial_graph_edges"] > 0
+
+
 def test_rerun_plans_only_what_a_change_touches(finished_study):
     assert jobs_planned(run_snakemake(finished_study, "-n", "perturbation").stdout) == {}
     changed = finished_study / "catran_epochs.yaml"
@@ -62,6 +95,12 @@ def test_rerun_plans_only_what_a_change_touches(finished_study):
                                          "--configfile", str(changed)).stdout)
     assert planned == {"infer_network": 9, "evaluate_network": 9, "aggregate_networks": 1,
                        "perturbation": 1}
+    # GRAPE's settings rerun GRAPE alone, never its baselines or the networks.
+    changed.write_text("perturbation:\n  response:\n    grape:\n      epochs: 3\n")
+    planned = jobs_planned(run_snakemake(finished_study, "-n", "perturbation",
+                                         "--configfile", str(changed)).stdout)
+    assert planned == {"train_response_model": 3, "evaluate_response": 3,
+                       "aggregate_responses": 1, "perturbation": 1}
 
 
 def test_report_holds_the_study(finished_study):
@@ -72,7 +111,8 @@ def test_report_holds_the_study(finished_study):
 def test_default_target_plans_no_perturbation_job(tmp_path):
     root = copy_workflow(tmp_path)
     planned = jobs_planned(run_snakemake(root, "-n").stdout)
-    assert planned and not {"prepare_cells", "infer_network"} & set(planned)
+    assert planned and not {"prepare_cells", "infer_network", "prepare_response",
+                            "train_response_model"} & set(planned)
 
 
 def test_a_bad_perturbation_setting_names_its_file_and_key(tmp_path):
@@ -81,6 +121,13 @@ def test_a_bad_perturbation_setting_names_its_file_and_key(tmp_path):
     proc = run_snakemake(root, "-n", "perturbation", "--configfile", "bad.yaml", check=False)
     assert proc.returncode != 0
     assert "bad.yaml: perturbation.regimes[0]" in proc.stdout + proc.stderr
+    # The response task needs GEARS' layout: a Replogle run says how to turn it off.
+    (root / "bad.yaml").write_text("perturbation:\n  dataset: replogle_k562\n")
+    proc = run_snakemake(root, "-n", "perturbation", "--configfile", "bad.yaml", check=False)
+    assert proc.returncode != 0
+    assert ("bad.yaml: perturbation.response: the response task reads GEARS' layout"
+            in proc.stdout + proc.stderr)
+    assert "perturbation.response.models: []" in proc.stdout + proc.stderr
 
 
 def test_krumsiek11_runs_through_the_same_rules(tmp_path):
@@ -130,14 +177,18 @@ def test_real_data_sets_come_through_the_download_rules_from_local_copies(tmp_pa
     common = ("  preprocess: {min_cells: 50}\n  models: [random, correlation]\n"
               "  regimes: [interventional]\n  seeds: [0]\n  edges: 20\n")
     (root / "local.yaml").write_text(
-        "run: local\nperturbation:\n  dataset: replogle_k562\n  downloads:\n"
+        "run: local\nperturbation:\n  dataset: replogle_k562\n  response: {models: []}\n"
+        "  downloads:\n"
         f"    replogle_k562: {{url: 'https://plus.figshare.com/ndownloader/files/35773219',"
         f" sha256: {_pinned(replogle)}, local: '{replogle}'}}\n"
         f"    norman: {{url: 'https://dataverse.harvard.edu/api/access/datafile/6154020',"
         f" sha256: {_pinned(archive)}, local: '{archive}',"
         f" extract: norman/perturb_processed.h5ad}}\n" + common)
     run_snakemake(root, "--cores", "2", "perturbation", "--configfile", "local.yaml")
-    (root / "norman.yaml").write_text("perturbation:\n  dataset: norman\n")
+    # GEARS' file feeds both tasks: the networks and the responses (singles only here).
+    (root / "norman.yaml").write_text(
+        "perturbation:\n  dataset: norman\n  response:\n    models: [mean, grape]\n"
+        "    seeds: [0]\n    grape: {epochs: 3}\n")
     run_snakemake(root, "--cores", "2", "perturbation", "--configfile", "local.yaml",
                   "norman.yaml")
     for dataset, truth in (("replogle_k562", "chipseq_k562"), ("norman", "none")):
@@ -151,3 +202,14 @@ def test_real_data_sets_come_through_the_download_rules_from_local_copies(tmp_pa
     qc = json.loads((root / "data/processed/local/perturbation/norman/cells.h5ad.qc.json")
                     .read_text())
     assert qc["counts"]["genes_kept"] == 12
+    responses = pd.read_csv(root / "results/local/perturbation/norman/response/summary.tsv",
+                            sep="\t")
+    assert set(responses["model"]) == {"mean", "grape"}
+    split = pd.read_csv(root / "data/processed/local/perturbation/norman/response/split.tsv",
+                        sep="\t")
+    assert set(split.loc[split["split"] == "test", "subgroup"]) == {"unseen_single"}
+    grape = json.loads((root / "results/local/perturbation/norman/response/grape/seed0/"
+                        "prediction.json").read_text())
+    assert grape["views"] == 0 and grape["noncoding_genes"] == 0   # no feature files: fallback
+    log = (root / "logs/local/perturbation/norman/response/grape/seed0/predict.log").read_text()
+    assert "learns gene embeddings" in log and "every gene is taken as coding" in log

@@ -58,7 +58,8 @@ rule prepare_response:
     params:
         settings=lambda wildcards: section_flags("perturbation.response.split"),
     resources:
-        mem_mb=16000,
+        # The expression is densified and ranked by scanpy: about 12x the file (Norman: 12 GB).
+        mem_mb=lambda wildcards, input: max(4000, int(12 * input.size_mb)),
         runtime=60,
     conda:
         "../../envs/geneint.yaml"
