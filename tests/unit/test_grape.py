@@ -67,12 +67,13 @@ def test_relations_follow_the_biotypes_and_a_homogeneous_graph_has_one():
 
 
 def test_forward_gives_one_profile_per_perturbation_and_a_learned_graph():
+    torch.manual_seed(0)
     views = [torch.as_tensor(v) for v in _views()]
     model = build_model(GENES, _views(), np.array([True] * 7 + [False] * 3), SMALL)
     model.set_initial_graph(views)
-    assert (model.initial > 0).sum() > 0
-    assert torch.allclose(model.initial.sum(1)[model.initial.sum(1) > 0], torch.tensor(1.0),
-                          atol=0.5)
+    # Row-normalised, then thresholded: every gene keeps itself (cosine 1), rows sum to ≤ 1.
+    assert (model.initial.diagonal() > 0).all()
+    assert (model.initial.sum(1) <= 1 + 1e-5).all()
     model.eval()
     factors = factor_matrix([[], [0], [0, 1]], GENES, 0.0)
     profiles, graph = model(views, factors, torch.ones(GENES))
