@@ -67,3 +67,16 @@ def test_catran_benchmark_runs_and_records_both_figures(tmp_path):
     assert training["median"] > 0 and training["genes"] == 40 and training["peak_rss_mb"] > 0
     assert evaluation["median"] > 0 and evaluation["edges"] == 100
     assert 0 <= evaluation["precision"] <= 1
+
+
+def test_grape_benchmark_runs_and_records_its_step(tmp_path):
+    results = tmp_path / "results.jsonl"
+    script = SUITE.with_name("grape_step.py")
+    proc = subprocess.run([sys.executable, str(script), "--genes", "60", "--perturbations", "2",
+                           "--steps", "1", "--neighbours", "5", "--repeats", "1", "--threads",
+                           "1", "--results", str(results)],
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    row = json.loads(results.read_text().splitlines()[-1])
+    assert row["benchmark"] == "GRAPE training step (s)" and row["median"] > 0
+    assert row["genes"] == 60 and row["learned_edges"] == 60 * 5 and row["peak_rss_mb"] > 0

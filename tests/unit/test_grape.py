@@ -47,14 +47,18 @@ def _data(seed=0):
                         val_de=np.arange(4)[None, :])
 
 
-def test_sparsify_row_normalises_thresholds_and_keeps_the_strongest_neighbours():
+def test_sparsify_row_normalises_and_keeps_the_entries_above_the_threshold_or_the_strongest():
     dense = torch.tensor([[4.0, 3.0, 2.0, 1.0], [1.0, 1.0, 1.0, 1.0], [0.0, 0.0, 5.0, -1.0],
                           [1.0, 0.0, 0.0, 0.0]])
     out = sparsify(dense, threshold=0.15)
     assert torch.allclose(out[0], torch.tensor([0.4, 0.3, 0.2, 0.0]))   # 0.1 < 0.15 dropped
     assert torch.allclose(out[2], torch.tensor([0.0, 0.0, 1.0, 0.0]))   # negatives clamp to 0
-    top = sparsify(dense, threshold=0.0, neighbours=2)
-    assert (top[0] > 0).sum() == 2 and (top[3] > 0).sum() == 1
+    # Each row's strongest entries instead of the threshold (0.1 < 0.15 is kept here).
+    top = sparsify(dense, threshold=0.15, neighbours=3)
+    assert torch.allclose(top[0], torch.tensor([0.4, 0.3, 0.2, 0.0]))
+    assert (top[1] > 0).sum() == 4 and (top[3] > 0).sum() == 1   # ties kept; zeros never
+    assert torch.allclose(sparsify(dense, 0.15, neighbours=4)[0],
+                          torch.tensor([0.4, 0.3, 0.2, 0.1]))
 
 
 def test_relations_follow_the_biotypes_and_a_homogeneous_graph_has_one():

@@ -9,9 +9,9 @@ heterogeneous gene graph whose structure is learned. A PyG port of the DGL origi
    above 0.6, averaged, row-normalised, kept above 0.015.
 3. **Graph structure learning.** A GCN over the initial graph (its edges above 0.04, self
    loops); per layer a multi-head weighted cosine similarity; layers fused by learnable softmax
-   channel weights; row-normalised; kept above 0.015 (and, optionally, to each gene's
-   strongest neighbours: an absolute threshold keeps almost every edge of a small graph). The
-   refined graph is regularised towards the initial one (MSE).
+   channel weights; row-normalised; kept above 0.015 — or, optionally, each gene's strongest
+   neighbours instead (the threshold keeps almost every edge of a few genes and none of
+   thousands). The refined graph is regularised towards the initial one (MSE).
 4. **Heterogeneous GNN.** The refined graph split by biotype into coding–coding,
    coding–non-coding (both directions) and non-coding–non-coding relations, one 2-layer GAT
    per relation (heads averaged, the edge weight as the edge feature, so the learned structure
@@ -69,15 +69,17 @@ def cosine_matrix(x: torch.Tensor) -> torch.Tensor:
 
 
 def sparsify(adjacency: torch.Tensor, threshold: float, neighbours: int = 0) -> torch.Tensor:
-    """Row-normalise a non-negative matrix, then drop entries below ``threshold`` and, with
-    ``neighbours``, all but each row's strongest ``neighbours`` entries."""
+    """Row-normalise a non-negative matrix, then drop entries below ``threshold`` — or, with
+    ``neighbours``, keep each row's strongest ``neighbours`` entries instead (over thousands
+    of genes the row-normalised weights all fall below the published threshold)."""
     adjacency = adjacency.clamp_min(0)
     adjacency = adjacency / adjacency.sum(-1, keepdim=True).clamp_min(1e-12)
-    keep = adjacency >= threshold
-    if 0 < neighbours < adjacency.shape[-1]:
-        kth = adjacency.topk(neighbours, dim=-1).values[..., -1:]
-        keep &= adjacency >= kth
-    return adjacency * keep
+    if neighbours <= 0:
+        return adjacency * (adjacency >= threshold)
+    if neighbours >= adjacency.shape[-1]:
+        return adjacency
+    kth = adjacency.topk(neighbours, dim=-1).values[..., -1:]
+    return adjacency * ((adjacency >= kth) & (adjacency > 0))
 
 
 class MultimodalEncoder(nn.Module):

@@ -191,8 +191,15 @@ def train_grape(data: ResponseData, views: list[np.ndarray], coding: np.ndarray,
         state = torch.load(best.best_model_path, map_location="cpu", weights_only=True)
         module.load_state_dict(state["state_dict"])
     initial_edges = int((model.initial > 0).sum())
+    with torch.no_grad():
+        _, features = model.gene_features(view_tensors)
+        learned_edges = int((model.structure(features, model.initial) > 0).sum())
+    if learned_edges <= len(data.control):
+        log.warning("the learned graph has %d edges for %d genes: no gene has a neighbour"
+                    " besides itself; the GAT sees no structure (raise grape.neighbours, or"
+                    " lower graph_threshold)", learned_edges, len(data.control))
     summary = {"pretraining_loss": pretraining[-1] if pretraining else None,
-               "initial_graph_edges": initial_edges,
+               "initial_graph_edges": initial_edges, "learned_graph_edges": learned_edges,
                "best_val_mse_de": float(best.best_model_score) if best.best_model_score
                is not None else None}
     return module.eval(), summary
