@@ -114,6 +114,18 @@ def test_training_is_seeded_and_keeps_the_best_validation_epoch(tmp_path):
     assert (tmp_path / "a" / "checkpoints" / "best.ckpt").exists()
 
 
+def test_training_without_validation_perturbations_keeps_the_last_epoch(tmp_path, caplog):
+    from dataclasses import replace
+
+    data = replace(_data(), val_conditions=np.array([], dtype=np.int64),
+                   val_means=np.zeros((0, GENES), np.float32),
+                   val_de=np.zeros((0, 4), dtype=np.int64))
+    with caplog.at_level(logging.WARNING, logger="geneint.train.grape"):
+        module, summary = train_grape(data, [], np.ones(GENES, bool), SMALL, 0, tmp_path)
+    assert summary["best_val_mse_de"] is None and "last epoch" in caplog.text
+    assert predict_profiles(module, [[0]]).shape == (1, GENES)
+
+
 def test_missing_feature_files_fall_back_with_a_logged_message(tmp_path, caplog):
     genes = [f"g{i}" for i in range(4)]
     table = tmp_path / "description.tsv"

@@ -181,13 +181,17 @@ def train_grape(data: ResponseData, views: list[np.ndarray], coding: np.ndarray,
     model.set_initial_graph(view_tensors)
     module = GrapeModule(model, view_tensors, data, settings)
     loader = training_batches(data, settings, seed)
-    # One validation "batch": every validation perturbation at once.
-    val_loader = DataLoader([0], batch_size=1)
+    # One validation "batch": every validation perturbation at once. Without validation
+    # perturbations (a tiny data set) the last epoch is kept.
+    validate = len(data.val_conditions) > 0
+    if not validate:
+        log.warning("no validation perturbations: the last epoch's model is kept")
     best = ModelCheckpoint(dirpath=out_dir / "checkpoints", monitor="val_mse_de", mode="min",
                            save_top_k=1, filename="best")
-    trainer = make_trainer(out_dir, settings.epochs, callbacks=[best], progress_bar=False)
-    trainer.fit(module, loader, val_loader if len(data.val_conditions) else None)
-    if best.best_model_path:
+    trainer = make_trainer(out_dir, settings.epochs, callbacks=[best] if validate else [],
+                           progress_bar=False)
+    trainer.fit(module, loader, DataLoader([0], batch_size=1) if validate else None)
+    if validate and best.best_model_path:
         state = torch.load(best.best_model_path, map_location="cpu", weights_only=True)
         module.load_state_dict(state["state_dict"])
     initial_edges = int((model.initial > 0).sum())
@@ -200,8 +204,8 @@ def train_grape(data: ResponseData, views: list[np.ndarray], coding: np.ndarray,
                     " lower graph_threshold)", learned_edges, len(data.control))
     summary = {"pretraining_loss": pretraining[-1] if pretraining else None,
                "initial_graph_edges": initial_edges, "learned_graph_edges": learned_edges,
-               "best_val_mse_de": float(best.best_model_score) if best.best_model_score
-               is not None else None}
+               "best_val_mse_de": float(best.best_model_score)
+               if validate and best.best_model_score is not None else None}
     return module.eval(), summary
 
 
@@ -210,7 +214,9 @@ def predict_profiles(module: GrapeModule, knocked_down: list[list[int]], chunk: 
                      ) -> np.ndarray:
     """Predicted mean profiles of conditions given as knocked-down gene positions."""
     _, factor = PERTURBATION_FACTORS[module.settings.perturbation]
-    factors = factor_matrix(knocked_down, len(module.control), factor)
-    out = [module.model(module.views(), factors[i:i + chunk], module.control)[0]
+    # Lightning hands the module back on the CPU; predict on the GPU when there is one.
+    module = module.to("cuda" if torch.cuda.is_available() else "cpu")
+    factors = factor_matrix(knocked_down, len(module.control), factor).to(module.device)
+    out = [module.model(module.views(), factors[i:i + chunk], module.control)[0].cpu()
            for i in range(0, len(factors), chunk)]
     return torch.cat(out).numpy()
