@@ -461,8 +461,6 @@ def response_feature_flags(wildcards, input):
 
 def response_all_metrics():
     """One metrics.json per model x seed; the baselines (seed-free) at the first seed only."""
-    from geneint.models.response_baselines import BASELINES
-
     seeds = RESPONSE["seeds"]
     return [
         f"{SC_RESPONSE}/{model}/seed{seed}/metrics.json"

@@ -5,6 +5,8 @@
 # science is in geneint.data.single_cell (gears_format, response_split, synthetic_response,
 # gene_features), geneint.models (grape, response_baselines), geneint.train (response, grape),
 # geneint.evaluate (response, perturbation_response), geneint.report.response.
+from geneint.models.response_baselines import BASELINES  # noqa: E402
+
 RESPONSE = PERTURBATION["response"]
 RESPONSE_DATASETS = ("synthetic", "norman", "adamson")
 if RESPONSE["models"] and SC_DATASET not in RESPONSE_DATASETS:
@@ -70,7 +72,7 @@ rule prepare_response:
 
 rule predict_baseline_response:
     wildcard_constraints:
-        model="control|mean|additive",
+        model="|".join(BASELINES),
     input:
         data=rules.prepare_response.output.data,
         split=rules.prepare_response.output.split,
