@@ -1,8 +1,8 @@
 """GRAPE's training step at Norman's size: seconds per optimiser step and peak memory, with the
-original's settings (hidden 256, 3 structure-learning layers × 3 heads, 4 GAT heads, the
-0.015 graph threshold) and each gene's 20 strongest edges kept, a description view of 768 and a sequence view of 256 dimensions (BERT
-and HyenaDNA sizes), a quarter of the genes non-coding — medians over repeated runs, each in a
-fresh process.
+original's settings (hidden 256, 3 structure-learning layers × 3 heads, 4 GAT heads) except
+that each gene keeps its 20 strongest edges instead of the 0.015 threshold, a description view
+of 768 and a sequence view of 256 dimensions (BERT and HyenaDNA sizes), a quarter of the genes
+non-coding — medians over repeated runs, each in a fresh process.
 
     python bench/grape_step.py [--genes 5045] [--perturbations 32] [--neighbours 20]
                                [--repeats 3] [--threads 2]
