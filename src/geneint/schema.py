@@ -88,6 +88,13 @@ def config_default(dotted: str) -> Any:
                          config_schema())
 
 
+def settings_from(cls, values: dict[str, Any]):
+    """A settings dataclass from a config section: its fields' values, other keys ignored."""
+    import dataclasses
+
+    return cls(**{f.name: values[f.name] for f in dataclasses.fields(cls) if f.name in values})
+
+
 def config_choices(dotted: str) -> tuple[str, ...]:
     node = config_node(dotted)
     return tuple((node.get("items") or node)["enum"])

@@ -147,7 +147,7 @@ def test_training_inputs_hold_no_cell_of_a_held_out_perturbation(tmp_path, synth
 def test_prepare_drops_unmeasured_perturbations_and_counts_them(tmp_path):
     conditions = ["ctrl"] * 4 + ["A+ctrl"] * 3 + ["Z+ctrl"] * 2 + ["A+B"] * 3 + ["B+ctrl"] * 3
     raw = _gears_file(tmp_path / "raw.h5ad", conditions)
-    qc = prepare_response_data(raw, tmp_path / "data.h5ad")
+    _, qc = prepare_response_data(raw, tmp_path / "data.h5ad")
     adata = read_response_data(tmp_path / "data.h5ad")
     assert "Z+ctrl" not in set(adata.obs["condition"])
     assert qc.counts["cells_of_unmeasured_perturbed_genes"] == 2

@@ -16,12 +16,11 @@ from geneint.data.single_cell.anndata_io import (  # noqa: E402
     CONTROL,
     EXCLUDED,
     INTERVENTION,
-    gears_intervention,
     read_cells,
-    read_gears,
     read_perturbseq,
     write_cells,
 )
+from geneint.data.single_cell.gears_format import gears_intervention, read_gears  # noqa: E402
 from geneint.data.single_cell.ground_truth import (  # noqa: E402
     chipseq_edges,
     ground_truth_kind,

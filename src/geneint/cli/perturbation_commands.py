@@ -110,16 +110,15 @@ def cmd_synth_response(args: argparse.Namespace) -> None:
 
 
 def cmd_prepare_response(args: argparse.Namespace) -> None:
-    from geneint.data.single_cell.gears_format import prepare_response_data, read_response_data
+    from geneint.data.single_cell.gears_format import prepare_response_data
     from geneint.data.single_cell.response_split import (
         ResponseSplitSettings,
         split_perturbations,
         write_response_split,
     )
 
-    prepare_response_data(args.raw, args.out)
-    conditions = read_response_data(args.out).obs["condition"]
-    split = split_perturbations(conditions,
+    prepared, _ = prepare_response_data(args.raw, args.out)
+    split = split_perturbations(prepared.obs["condition"],
                                 ResponseSplitSettings(**_section(args, "response.split")))
     write_response_split(split, args.split)
     log.info("%s", split.groupby(["split", "subgroup"]).size().to_dict())

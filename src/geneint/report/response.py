@@ -76,7 +76,8 @@ def plot_deltas(deltas: dict[str, pd.DataFrame], path: PathLike) -> None:
 
 
 def aggregate_responses(metrics: list[PathLike], results: Path) -> pd.DataFrame:
-    summary = pd.DataFrame([metrics_row(p) for p in metrics])
+    rows = [metrics_row(p) for p in metrics]
+    summary = pd.DataFrame(rows)
     summary = summary.sort_values(["model", "seed"], kind="stable")
     write_text_atomic(results / "summary.tsv", summary.to_csv(sep="\t", index=False))
     numeric = summary.drop(columns=["seed"]).select_dtypes("number").columns
@@ -86,11 +87,12 @@ def aggregate_responses(metrics: list[PathLike], results: Path) -> pd.DataFrame:
                       by_model.reset_index().to_csv(sep="\t", index=False))
     per_perturbation: dict[str, list[pd.DataFrame]] = {}
     deltas: dict[str, pd.DataFrame] = {}
-    for path in metrics:
-        model = json.loads(Path(path).read_text()).get("prediction", {}).get("model")
+    for path, row in zip(metrics, rows):
+        model = row["model"]
         per_perturbation.setdefault(model, []).append(
             pd.read_csv(Path(path).with_name("per_perturbation.tsv"), sep="\t"))
-        deltas.setdefault(model, pd.read_csv(Path(path).with_name("de_deltas.tsv"), sep="\t"))
+        if model not in deltas:   # the first seed's
+            deltas[model] = pd.read_csv(Path(path).with_name("de_deltas.tsv"), sep="\t")
     plot_per_perturbation({m: pd.concat(t) for m, t in per_perturbation.items()},
                           results / "plots" / "response_metrics.png")
     plot_deltas(deltas, results / "plots" / "response_delta.png")

@@ -5,7 +5,7 @@ as there)."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ import torch
 from torch.utils.data import DataLoader, RandomSampler, TensorDataset
 
 from geneint.models.catran import CaTran, hide_genes, interventional_loss, reconstruction_loss
+from geneint.schema import settings_from
 from geneint.train.trainer import make_trainer
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,7 @@ class CaTranSettings:
 
     @classmethod
     def from_mapping(cls, values: dict[str, Any]) -> CaTranSettings:
-        return cls(**{f.name: values[f.name] for f in fields(cls) if f.name in values})
+        return settings_from(cls, values)
 
 
 class CaTranModule(L.LightningModule):

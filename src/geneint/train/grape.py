@@ -6,7 +6,7 @@ the graph regulariser — with the epoch of the lowest validation MSE on the top
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from lightning.pytorch.callbacks import ModelCheckpoint
 from torch.utils.data import DataLoader
 
 from geneint.models.grape import GRAPE
+from geneint.schema import settings_from
 from geneint.train.trainer import make_trainer
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,7 @@ class GrapeSettings:
 
     @classmethod
     def from_mapping(cls, values: dict[str, Any]) -> GrapeSettings:
-        return cls(**{f.name: values[f.name] for f in fields(cls) if f.name in values})
+        return settings_from(cls, values)
 
 
 @dataclass(frozen=True)

@@ -105,32 +105,6 @@ def read_perturbseq(path: PathLike, columns: Columns = Columns(), counts: bool =
     return adata
 
 
-def gears_intervention(condition: str) -> str | None:
-    """GEARS' condition (``ctrl``, ``A+ctrl``, ``ctrl+A``, ``A+B``) as a single knock-down:
-    the gene, the control label, or None for a double perturbation."""
-    genes = [g for g in condition.split("+") if g != "ctrl"]
-    if not genes:
-        return CONTROL
-    return genes[0] if len(genes) == 1 else None
-
-
-def read_gears(path: PathLike):
-    """GEARS' ``perturb_processed.h5ad`` (already log-normalised). Double perturbations are
-    labelled ``excluded``: the network evaluation knocks down one gene at a time."""
-    adata = read_h5ad(path)
-    if "condition" not in adata.obs.columns:
-        raise InputFormatError(path, 0, f".obs has no 'condition' column (GEARS layout:"
-                                        f" ctrl, A+ctrl, A+B); its columns are"
-                                        f" {list(adata.obs.columns)}")
-    single = adata.obs["condition"].astype(str).map(gears_intervention)
-    if not (single == CONTROL).any():
-        raise InputFormatError(path, 0, "no control cells: no .obs['condition'] equals 'ctrl'")
-    adata.var_names = gene_names_of(adata, "gene_name", path)
-    check_expression(adata, path, counts=False)
-    adata.obs[INTERVENTION] = pd.Categorical(single.fillna(EXCLUDED))
-    return adata
-
-
 #: Data sets whose ``X`` is already log-normalised: never normalised twice.
 LOG_NORMALISED = frozenset({"norman", "adamson", "krumsiek11"})
 
@@ -152,6 +126,8 @@ def read_dataset(dataset: str, raw: PathLike | None, columns: Columns = Columns(
     if raw is None:
         raise ValueError(f"data set {dataset} needs its raw .h5ad")
     if dataset in ("norman", "adamson"):
+        from geneint.data.single_cell.gears_format import read_gears  # it builds on this module
+
         return read_gears(raw)
     return read_perturbseq(raw, columns, counts=dataset not in LOG_NORMALISED)
 

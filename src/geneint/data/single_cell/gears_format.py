@@ -24,7 +24,14 @@ import numpy as np
 import pandas as pd
 
 from geneint.data.files import InputFormatError, PathLike, QCReport, atomic_output, qc_path_for
-from geneint.data.single_cell.anndata_io import check_expression, gene_names_of, read_h5ad
+from geneint.data.single_cell.anndata_io import (
+    CONTROL,
+    EXCLUDED,
+    INTERVENTION,
+    check_expression,
+    gene_names_of,
+    read_h5ad,
+)
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +97,26 @@ def read_perturb_processed(path: PathLike):
     return adata
 
 
+def gears_intervention(condition: str) -> str | None:
+    """GEARS' condition (``ctrl``, ``A+ctrl``, ``ctrl+A``, ``A+B``) as a single knock-down:
+    the gene, the control label, or None for a double perturbation."""
+    genes = condition_genes(condition)
+    if not genes:
+        return CONTROL
+    return genes[0] if len(genes) == 1 else None
+
+
+def read_gears(path: PathLike):
+    """GEARS' file for the network task: checked by :func:`read_perturb_processed`, genes named
+    by symbol, ``.obs["intervention"]`` the single knock-down. Double perturbations are labelled
+    ``excluded``: the network evaluation knocks down one gene at a time."""
+    adata = read_perturb_processed(path)
+    adata.var_names = adata.var["gene_name"].to_numpy()
+    single = adata.obs[CONDITION].map(gears_intervention)
+    adata.obs[INTERVENTION] = pd.Categorical(single.fillna(EXCLUDED))
+    return adata
+
+
 def rank_de_genes(adata) -> dict[str, np.ndarray]:
     """GEARS' ``rank_genes_groups_cov_all``: per condition name, all gene ids ranked by
     scanpy's t-test against the same cell type's controls, by absolute score."""
@@ -115,6 +142,7 @@ def dropout_lists(adata, ranking: dict[str, np.ndarray]) -> dict[str, dict]:
     control_mean = X[conditions == CTRL].mean(0)
     position = {gene_id: i for i, gene_id in enumerate(adata.var_names.astype(str))}
     condition_of = dict(zip(adata.obs[CONDITION_NAME].astype(str), conditions))
+    ids = adata.var_names.astype(str).to_numpy()
     lists: dict[str, dict] = {key: {} for key in DE_KEYS[1:]}
     for name, ranked in ranking.items():
         mean = X[conditions == condition_of[name]].mean(0)
@@ -122,7 +150,6 @@ def dropout_lists(adata, ranking: dict[str, np.ndarray]) -> dict[str, dict]:
         non_dropout = np.sort(np.concatenate([non_zero,
                                               np.flatnonzero((mean == 0) & (control_mean == 0))]))
         ranked_idx = np.array([position[g] for g in ranked])
-        ids = adata.var_names.astype(str).to_numpy()
         lists["top_non_dropout_de_20"][name] = ids[ranked_idx[np.isin(ranked_idx,
                                                                        non_dropout)][:20]]
         lists["top_non_zero_de_20"][name] = ids[ranked_idx[np.isin(ranked_idx, non_zero)][:20]]
@@ -147,8 +174,9 @@ def add_de_genes(adata) -> bool:
     return True
 
 
-def prepare_response_data(raw: PathLike, out: PathLike, min_cells: int = 2) -> QCReport:
-    """Raw GEARS-layout file → the canonical ``perturb_processed.h5ad`` + its QC report."""
+def prepare_response_data(raw: PathLike, out: PathLike, min_cells: int = 2):
+    """Raw GEARS-layout file → the canonical ``perturb_processed.h5ad`` + its QC report;
+    returns (the prepared AnnData, the QC report)."""
     adata = read_perturb_processed(raw)
     qc = QCReport(raw)
     conditions = adata.obs[CONDITION]
@@ -179,7 +207,7 @@ def prepare_response_data(raw: PathLike, out: PathLike, min_cells: int = 2) -> Q
         adata.write_h5ad(tmp)
     qc.write(qc_path_for(out))
     qc.log_summary()
-    return qc
+    return adata, qc
 
 
 def read_response_data(path: PathLike):

@@ -16,7 +16,7 @@ beside it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
@@ -116,5 +116,5 @@ def synthesize(settings: SyntheticSettings):
     var = pd.DataFrame({"gene_name": names[columns]},
                        index=pd.Index(ids[columns], name="gene_id"))
     adata = anndata_module().AnnData(X=counts[:, columns].astype(np.float32), obs=obs, var=var)
-    adata.uns["synthetic"] = {key: getattr(settings, key) for key in settings.__dataclass_fields__}
+    adata.uns["synthetic"] = asdict(settings)
     return adata, graph.edges()

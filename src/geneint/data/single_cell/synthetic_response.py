@@ -17,7 +17,7 @@ what precomputed gene embeddings carry in life, a noisy view of each gene's func
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -68,12 +68,6 @@ def role_features(graph: CausalGraph, dim: int, noise: float, rng: np.random.Gen
     return signal + rng.normal(0.0, noise * signal.std(), size=signal.shape)
 
 
-def log_normalise(counts: np.ndarray) -> np.ndarray:
-    """Median library-size scaling and log1p, as GEARS' processed files were made."""
-    totals = counts.sum(1, keepdims=True).astype(np.float64)
-    return np.log1p(counts / np.maximum(totals, 1) * np.median(totals)).astype(np.float32)
-
-
 def synthesize_response(graph_settings: SyntheticSettings,
                         settings: ResponseSyntheticSettings = ResponseSyntheticSettings()
                         ) -> SyntheticResponse:
@@ -106,10 +100,15 @@ def synthesize_response(graph_settings: SyntheticSettings,
     var = pd.DataFrame({"gene_name": names[columns]}, index=pd.Index(ids[columns]))
     from geneint.data.single_cell.anndata_io import anndata_module
 
-    adata = anndata_module().AnnData(X=log_normalise(counts[:, columns]), obs=obs, var=var)
-    adata.uns["synthetic"] = {
-        **{key: getattr(graph_settings, key) for key in graph_settings.__dataclass_fields__},
-        **{key: getattr(settings, key) for key in settings.__dataclass_fields__}}
+    adata = anndata_module().AnnData(X=counts[:, columns].astype(np.float64), obs=obs, var=var)
+    # Median library-size scaling and log1p (the network task's preprocessing), as GEARS'
+    # processed files were made.
+    import scanpy as sc
+
+    sc.pp.normalize_total(adata)
+    sc.pp.log1p(adata)
+    adata.X = adata.X.astype(np.float32)
+    adata.uns["synthetic"] = {**asdict(graph_settings), **asdict(settings)}
 
     features = {}
     for view in ("description", "sequence"):
